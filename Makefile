@@ -1,0 +1,45 @@
+# relocmatch: the commands a developer, a user and CI run.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RELOCMATCH_DATA ?= $(abspath ../shared/data)
+export RELOCMATCH_DATA
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+CATALOG_DIR ?= var/catalogs/irep
+DEMO_BOM ?= $(RELOCMATCH_DATA)/boms/plastic-recycler__2019-10-21 Nomenclatures des entreprises (André ERNESTO).xlsx
+
+.PHONY: install demo test bench catalog clean browser
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+$(CATALOG_DIR)/manifest.json: | install
+	$(BIN)/relocmatch catalog build --source irep "$(RELOCMATCH_DATA)/establishments/irep_etablissements_industriels.csv" --out $(CATALOG_DIR)
+
+catalog: $(CATALOG_DIR)/manifest.json
+
+demo: install
+	$(BIN)/relocmatch data check
+	$(BIN)/relocmatch codes explain 8482.10
+	$(MAKE) --no-print-directory catalog
+	$(BIN)/relocmatch match "$(DEMO_BOM)" --catalog $(CATALOG_DIR) --region 44 --buyer 57463 --top 5 --out var/demo-result.xlsx
+
+test: install
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download)
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+clean:
+	rm -rf var build *.egg-info .pytest_cache

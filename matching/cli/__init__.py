@@ -1,0 +1,35 @@
+"""The `relocmatch` command: one root app, one sub-module per verb group.
+
+Each sub-module owns its verbs; this file only wires them together so that
+`relocmatch --help` lists everything. Heavy imports happen inside commands.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="relocmatch",
+    help="Find French (and Grand Est) alternative suppliers for imported inputs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from matching.cli import bom, catalog, codes, data, match, serve
+
+    app.add_typer(data.app, name="data", help="Check the reference-data bundle.")
+    app.add_typer(codes.app, name="codes", help="Explain product codes (HS/CN/TARIC) and their producing activities.")
+    app.add_typer(catalog.app, name="catalog", help="Build and inspect supplier catalogs.")
+    app.add_typer(bom.app, name="bom", help="Read and inspect BOM / purchase-list files.")
+    match.register(app)
+    serve.register(app)
+
+
+_register()
+
+
+def main() -> None:  # console-script entry point
+    app()

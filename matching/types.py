@@ -1,0 +1,124 @@
+"""The vocabulary shared by every stage: frozen dataclasses at the boundaries.
+
+Numbers convention: every score/similarity/confidence is a float in [0, 1];
+"no evidence" is ``None`` (or NaN inside feature frames), never 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+LineStatus = Literal["ok", "warning", "skipped"]
+ResultStatus = Literal["matched", "no_candidate", "skipped", "error"]
+Tier = Literal["regional", "national"]
+
+
+@dataclass(frozen=True)
+class BomLine:
+    """One input row as understood from a BOM file or an API call.
+
+    ``row`` is the original 1-based row number in the file (or the position in a
+    request), ``sheet`` the sheet name for workbooks. ``code`` is the canonical
+    digits when the written code parsed, ``code_raw`` what the file said.
+    """
+
+    row: int
+    description: str = ""
+    code: str | None = None
+    code_raw: str | None = None
+    origin_country: str | None = None
+    annual_value_eur: float | None = None
+    quantity: float | None = None
+    unit: str | None = None
+    reference: str | None = None
+    supplier: str | None = None
+    sheet: str | None = None
+    status: LineStatus = "ok"
+    messages: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["messages"] = list(self.messages)
+        return d
+
+
+@dataclass(frozen=True)
+class ProductGuess:
+    """A candidate product code for a line (CN8 preferred, else HS6/HS4)."""
+
+    code: str  # canonical digits, e.g. "84821010"
+    system: str  # "CN8" | "HS6" | "HS4" | "HS2" | "TARIC10"
+    label: str
+    score: float  # [0, 1]
+    source: str  # "given" | "text" | "given+text"
+
+
+@dataclass(frozen=True)
+class ActivityGuess:
+    """A NAF sous-classe that produces (or distributes) a product, with how we know."""
+
+    naf: str  # "28.15Z"
+    label: str
+    score: float  # confidence [0, 1]
+    route: str  # "cn-cpa" | "hs6-cn8-expanded" | "hs2017-conversion" | "hs-isic-fallback" | "text" | ...
+    via: tuple[str, ...] = ()  # human-readable chain, e.g. ("CN 84821010", "CPA 28.15.10", "NACE 28.15")
+    wholesale: bool = False  # division 46: a distributor, not a producer
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["via"] = list(self.via)
+        return d
+
+
+@dataclass(frozen=True)
+class Supplier:
+    """One establishment of the catalog (a SIRENE establishment or equivalent)."""
+
+    siret: str
+    name: str
+    naf: str
+    commune_code: str | None = None
+    commune: str | None = None
+    departement: str | None = None
+    region: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    size_band: str | None = None  # INSEE tranche d'effectifs code
+    products: str | None = None  # free-text product keywords, when a directory gives them
+    address: str | None = None
+    postcode: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One signal's contribution to a supplier's score, in plain words."""
+
+    signal: str
+    contribution: float
+    text: str  # French (default language of the product)
+    text_en: str = ""
+
+
+@dataclass(frozen=True)
+class SupplierMatch:
+    rank: int
+    supplier: Supplier
+    tier: Tier
+    score: float
+    distance_km: float | None = None
+    activity: str | None = None  # the NAF through which it was matched
+    reasons: tuple[Reason, ...] = ()
+    features: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineResult:
+    line: BomLine
+    status: ResultStatus
+    products: tuple[ProductGuess, ...] = ()
+    activities: tuple[ActivityGuess, ...] = ()
+    suppliers: tuple[SupplierMatch, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
