@@ -1,0 +1,33 @@
+"""Fixtures shared by every test area. Area-specific fixtures live in tests/<area>/conftest.py.
+
+Expensive fixtures are built once per session. The reference data is required:
+tests run against the real bundle named by RELOCMATCH_DATA (the Makefile and
+.ci/run point it at ../shared/data).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+TESTS_DIR = Path(__file__).parent
+FIXTURES = TESTS_DIR / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real reference-data bundle; the suite cannot run without it."""
+    raw = os.environ.get("RELOCMATCH_DATA")
+    if not raw or not Path(raw).is_dir():
+        pytest.fail("RELOCMATCH_DATA must point at the reference data (make test sets it to ../shared/data)")
+    return Path(raw)
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
