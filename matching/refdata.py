@@ -178,7 +178,7 @@ def _load(key: str, root: str) -> pd.DataFrame:
             code10=df["goods_code"].str[:10],
             suffix=df["goods_code"].str[11:13],
             hier_pos=df["hier_pos"].astype(int),
-            description=df["description"].str.strip(),
+            description=df["description"].str.replace("|", " ", regex=False).str.strip(),
         )
     elif key == "nace2_cpa21":
         df = df.rename(columns={"NACE Rev 2.": "nace", "CPA 2.1": "cpa"})
