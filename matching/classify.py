@@ -1,0 +1,452 @@
+"""Free text (FR/EN/DE) and an optional written code → likely CN8/HS6 codes and NAF activities.
+
+Why this shape: the nomenclature is small (9,759 CN8 codes × 3 languages), so a
+lexical index with word *and* character n-grams over every label fits in memory and
+answers in a few ms; character n-grams cope with German compounds and typos that a
+word index misses. Evidence is read at three depths (the CN8 label, all labels under
+its HS6, the HS4 heading) so "roulement à billes" hits heading 8482 even when the
+CN8 wording differs. A semantic channel (English sentence model over the EN labels)
+adds recall for paraphrases; it is optional and the result says which channels ran.
+A code written on the line is trusted but checked against the text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from matching.codes import try_parse_code
+from matching.text import analyze
+from matching.types import ActivityGuess, ProductGuess
+
+Encoder = Callable[[list[str]], np.ndarray]
+
+# Depth weights of the lexical evidence (CN8 own label, HS6 group, HS4 heading) and the
+# share of the semantic channel by query language (the model is English-only).
+_DEPTH_WEIGHTS = (0.45, 0.25, 0.30)
+_SEM_SHARE = {"en": 0.45, None: 0.3, "fr": 0.25, "de": 0.2}
+# A text reading is "confident" when its best score clears this (used to flag code conflicts).
+_CONFIDENT = 0.35
+
+# Exclusion clauses and filler of the nomenclature texts: they add words the product is NOT.
+_EXCL_RE = re.compile(
+    r"\((?:\s*(?:à|a)\s+l['’]excl|\s*excl\.|\s*ausg\.|\s*other than|\s*autres que|\s*andere als|\s*non compris)"
+    r"[^()]*(?:\([^()]*\)[^()]*)*\)",
+    re.IGNORECASE,
+)
+_FILLER_RE = re.compile(r"\b(?:n\.d\.a\.|a\.n\.g\.|n\.e\.s\.|n\.e\.c\.)", re.IGNORECASE)
+
+
+def clean_label(label: str) -> str:
+    """A nomenclature label without its exclusion clauses ("(à l'excl. de ...)", "(ausg. ...)")."""
+    return _FILLER_RE.sub(" ", _EXCL_RE.sub(" ", label or "")).strip()
+
+
+@dataclass(frozen=True)
+class ClassifyResult:
+    """Products (best first, scores in [0, 1]), warnings for the user, and which channels ran."""
+
+    products: list[ProductGuess]
+    warnings: list[str] = field(default_factory=list)
+    channels_used: tuple[str, ...] = ()
+    lang: str | None = None
+
+
+class _LexIndex:
+    """Word (1–2 grams) + character (3–5 grams) TF-IDF over normalised documents."""
+
+    def __init__(self, docs: list[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
+        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2, dtype=np.float32)
+        self.Xw = self.word.fit_transform(docs).T.tocsr()  # terms × docs: a query row times this is one sparse dot
+        self.Xc = self.char.fit_transform(docs).T.tocsr()
+        self.vocab = [t for t in self.word.vocabulary_ if " " not in t]
+
+    def scores(self, queries: list[str]) -> np.ndarray:
+        """Cosine similarity of each query to every document: (n_queries, n_docs), mean of word and char."""
+        qw = self.word.transform(queries)
+        qc = self.char.transform(queries)
+        sw = (qw @ self.Xw).toarray()
+        sc = (qc @ self.Xc).toarray()
+        return 0.5 * sw + 0.5 * sc
+
+
+def _dense_rows(m) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.asarray(m.todense()) if hasattr(m, "todense") else np.asarray(m)
+
+
+class ProductClassifier:
+    """Built once from the reference data; ``classify`` is cheap and thread-safe for reads."""
+
+    def __init__(self, data_dir: str | Path | None = None, *, encoder: Encoder | None = None, semantic: bool | None = None) -> None:
+        from matching import refdata
+
+        self._data_dir = data_dir
+        fr = refdata.load_cn8("fr", data_dir)
+        en = refdata.load_cn8("en", data_dir).set_index("code")["description"]
+        de = refdata.load_cn8("de", data_dir).set_index("code")["description"]
+        self.codes: list[str] = fr["code"].tolist()
+        self.label_fr = dict(zip(fr["code"], fr["description"]))
+        self.label_en = en.to_dict()
+        self.label_de = de.to_dict()
+        hs = refdata.load_hs2022(data_dir)
+        self.hs_label = dict(zip(hs["hscode"], hs["description"]))
+        heading = self._headings(data_dir)
+
+        cn8_docs = [
+            analyze(" . ".join(clean_label(x) for x in (self.label_fr[c], self.label_en.get(c, ""), self.label_de.get(c, "")))).text
+            for c in self.codes
+        ]
+        self.hs6: list[str] = sorted({c[:6] for c in self.codes})
+        self.hs4: list[str] = sorted({c[:4] for c in self.codes})
+        by6: dict[str, list[str]] = {}
+        for c, d in zip(self.codes, cn8_docs):
+            by6.setdefault(c[:6], []).append(d)
+        hs6_docs = [" ".join([analyze(self.hs_label.get(h, "")).text, *by6[h]]) for h in self.hs6]
+        hs4_docs = [analyze(" . ".join(heading.get(h, [])) + " . " + self.hs_label.get(h, "")).text for h in self.hs4]
+
+        self.index = _LexIndex(cn8_docs + hs6_docs + hs4_docs)
+        n8, n6 = len(self.codes), len(self.hs6)
+        self._slices = (slice(0, n8), slice(n8, n8 + n6), slice(n8 + n6, n8 + n6 + len(self.hs4)))
+        pos6 = {h: i for i, h in enumerate(self.hs6)}
+        pos4 = {h: i for i, h in enumerate(self.hs4)}
+        self._map6 = np.array([pos6[c[:6]] for c in self.codes])
+        self._map4 = np.array([pos4[c[:4]] for c in self.codes])
+        self._hs6_set, self._hs4_set = set(self.hs6), set(self.hs4)
+
+        # semantic channel
+        self._encoder: Encoder | None = None
+        self._emb: np.ndarray | None = None
+        self._sem_lock = threading.Lock()
+        if semantic is not False:
+            if encoder is None:
+                from matching.embed import default_encoder
+
+                encoder = default_encoder()
+            self._encoder = encoder
+        self.semantic_requested = semantic
+        self._activity_index: _ActivityIndex | None = None
+
+    # ------------------------------------------------------------ reference
+    @staticmethod
+    def _headings(data_dir: str | Path | None) -> dict[str, list[str]]:
+        """HS4 heading texts in FR/EN/DE from the TARIC tree (hier_pos 4 rows)."""
+        from matching import refdata
+
+        out: dict[str, list[str]] = {}
+        for lang in ("fr", "en", "de"):
+            t = refdata.load_taric(lang, data_dir)
+            t = t[t["hier_pos"] == 4]
+            for code10, desc in zip(t["code10"], t["description"]):
+                out.setdefault(code10[:4], []).append(clean_label(desc))
+        return out
+
+    def label(self, code: str, lang: str = "fr") -> str:
+        """The best label we have for a CN8/HS6/HS4 code (FR CN8 text, else HS 2022 EN)."""
+        if len(code) == 8:
+            table = {"fr": self.label_fr, "en": self.label_en, "de": self.label_de}.get(lang, self.label_fr)
+            if code in table:
+                return table[code]
+        return self.hs_label.get(code, self.label_fr.get(code, ""))
+
+    def exists(self, digits: str) -> bool:
+        return digits in self.label_fr or digits in self._hs6_set or digits in self._hs4_set or digits in self.hs_label
+
+    @property
+    def semantic_available(self) -> bool:
+        return self._encoder is not None
+
+    def _embeddings(self) -> np.ndarray | None:
+        if self._encoder is None:
+            return None
+        if self._emb is None:
+            with self._sem_lock:
+                if self._emb is None:
+                    from matching.embed import cached_embeddings
+
+                    texts = [clean_label(self.label_en.get(c) or self.label_fr[c]) for c in self.codes]
+                    self._emb = cached_embeddings("cn8_en", texts, self._encoder)
+        return self._emb
+
+    # -------------------------------------------------------------- scoring
+    def _query_texts(self, texts: Sequence[str]) -> tuple[list[str], list[str], list[str | None]]:
+        lex, sem, langs = [], [], []
+        vocab = self._vocab_set()
+        for t in texts:
+            a = analyze(t)
+            toks = [self._fix_typo(w, vocab) for w in a.tokens]
+            lex.append(" ".join(toks))
+            extra = " ".join(w for w in toks if w not in set(analyze(t, expand=False).tokens))
+            sem.append((t or "") + (" (" + extra + ")" if extra else ""))
+            langs.append(a.lang)
+        return lex, sem, langs
+
+    @lru_cache(maxsize=1)  # noqa: B019 - one classifier per process, cached on purpose
+    def _vocab_set(self) -> frozenset[str]:
+        return frozenset(self.index.vocab)
+
+    @lru_cache(maxsize=4096)  # noqa: B019
+    def _fix_typo(self, word: str, vocab: frozenset[str]) -> str:
+        """An out-of-vocabulary word of 5+ letters replaced by its closest vocabulary word (rapidfuzz)."""
+        if word in vocab or len(word) < 5:
+            return word
+        from rapidfuzz import fuzz, process
+
+        hit = process.extractOne(word, self.index.vocab, scorer=fuzz.ratio, score_cutoff=84)
+        return hit[0] if hit else word
+
+    def _score_matrix(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str | None], tuple[str, ...]]:
+        lex, sem, langs = self._query_texts(texts)
+        s = self.index.scores(lex)
+        s8, s6, s4 = (s[:, sl] for sl in self._slices)
+        w8, w6, w4 = _DEPTH_WEIGHTS
+        score = w8 * s8 + w6 * s6[:, self._map6] + w4 * s4[:, self._map4]
+        channels: tuple[str, ...] = ("lexical",)
+        emb = self._embeddings()
+        if emb is not None:
+            q = self._encoder(sem)  # type: ignore[misc]
+            q = np.asarray(q, dtype=np.float32)
+            q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-9)
+            cos = np.clip(q @ emb.T, 0.0, 1.0)
+            # Semantic evidence at HS4 too: the best CN8 cosine under each heading.
+            share = np.array([_SEM_SHARE.get(lg, 0.3) for lg in langs], dtype=np.float32)[:, None]
+            score = (1 - share) * score + share * cos
+            channels = ("lexical", "semantic")
+        # Empty queries: no evidence (all zero) stays zero and yields no products.
+        return np.clip(score, 0.0, 1.0), langs, channels
+
+    # -------------------------------------------------------------- public
+    def classify(self, text: str, code: str | None = None, *, top_k: int = 10) -> ClassifyResult:
+        """The most likely products of one line (see ``classify_many``)."""
+        return self.classify_many([text], [code], top_k=top_k)[0]
+
+    def classify_many(self, texts: Sequence[str], codes: Sequence[str | None] | None = None, *, top_k: int = 10) -> list[ClassifyResult]:
+        """Classify a batch (queries are embedded in one batch). ``codes`` aligns with ``texts``."""
+        texts = [t or "" for t in texts]
+        codes = list(codes) if codes is not None else [None] * len(texts)
+        if len(codes) != len(texts):
+            raise ValueError(f"codes has {len(codes)} items, texts has {len(texts)}; expected the same length")
+        has_text = [bool(analyze(t).text) for t in texts]
+        if any(has_text):
+            idx = [i for i, h in enumerate(has_text) if h]
+            mat, langs_sub, channels = self._score_matrix([texts[i] for i in idx])
+            rows = {i: mat[k] for k, i in enumerate(idx)}
+            langs = {i: langs_sub[k] for k, i in enumerate(idx)}
+        else:
+            rows, langs, channels = {}, {}, ("lexical",)
+        if self._encoder is None:
+            channels = tuple(channels) + ("semantic-unavailable",) if self.semantic_requested is not False else tuple(channels)
+        out = []
+        for i, (t, c) in enumerate(zip(texts, codes)):
+            text_products = self._rank(rows[i], top_k) if i in rows else []
+            out.append(self._with_code(t, c, text_products, top_k, channels, langs.get(i)))
+        return out
+
+    def _rank(self, row: np.ndarray, top_k: int) -> list[ProductGuess]:
+        """Best CN8 per HS6, HS6s ordered by their best CN8; an HS6 guess when its CN8s tie."""
+        order = np.argpartition(-row, min(len(row) - 1, top_k * 8))[: top_k * 8]
+        order = order[np.argsort(-row[order])]
+        seen: dict[str, list[int]] = {}
+        for j in order:
+            if row[j] <= 0:
+                break
+            seen.setdefault(self.codes[j][:6], []).append(int(j))
+        out: list[ProductGuess] = []
+        for h6, js in seen.items():
+            best = js[0]
+            sc = float(row[best])
+            siblings = [j for j in js[1:] if row[best] - row[j] < 0.01]
+            if siblings and h6 in self.hs_label:
+                out.append(ProductGuess(h6, "HS6", self.hs_label[h6], round(sc, 4), "text"))
+            else:
+                code = self.codes[best]
+                out.append(ProductGuess(code, "CN8", self.label_fr[code], round(sc, 4), "text"))
+            if len(out) >= top_k:
+                break
+        return out
+
+    def _with_code(self, text: str, code: str | None, products: list[ProductGuess], top_k: int, channels: tuple[str, ...], lang: str | None) -> ClassifyResult:
+        warnings: list[str] = []
+        if not code or not str(code).strip():
+            if not products:
+                warnings.append("no product recognised in the description and no code given")
+            return ClassifyResult(products, warnings, channels, lang)
+        parsed = try_parse_code(str(code))
+        if parsed is None:
+            warnings.append(f"code {code!r} is not a valid HS/CN code; used the description only")
+            return ClassifyResult(products, warnings, channels, lang)
+        digits = _canonical(parsed.digits, self)
+        if digits is None:
+            warnings.append(f"code {code!r} does not exist in CN 2023 / HS 2022; used the description only")
+            return ClassifyResult(products, warnings, channels, lang)
+        system = {8: "CN8", 6: "HS6", 4: "HS4", 2: "HS2"}.get(len(digits), "CN8")
+        given_label = self.label(digits)
+        if not products:  # no usable text: the code alone
+            return ClassifyResult([ProductGuess(digits, system, given_label, 0.9, "given")], warnings, channels + ("code",), lang)
+        top = products[: min(3, len(products))]
+        agree = [p for p in top if _similarity(digits, p.code) > 0]
+        confident = products[0].score >= _CONFIDENT
+        if agree:
+            best = max(p.score for p in agree)
+            given = ProductGuess(digits, system, given_label, round(min(1.0, 0.9 + 0.1 * best), 4), "given+text")
+            rest = [p for p in products if p.code != digits]
+            return ClassifyResult([given, *rest][:top_k], warnings, channels + ("code",), lang)
+        if confident:
+            warnings.append(
+                f"code {parsed.written!r} ({given_label[:60]}) disagrees with the description, which reads as "
+                f"{products[0].code} ({products[0].label[:60]}); both readings are kept"
+            )
+            given = ProductGuess(digits, system, given_label, round(max(0.5, products[0].score * 0.95), 4), "given")
+            merged = sorted([given, *products], key=lambda p: -p.score)
+            return ClassifyResult(merged[:top_k], warnings, channels + ("code",), lang)
+        given = ProductGuess(digits, system, given_label, 0.8, "given")
+        return ClassifyResult([given, *[p for p in products if p.code != digits]][:top_k], warnings, channels + ("code",), lang)
+
+    # ---------------------------------------------------------- activities
+    def activities_from_text(self, text: str, *, top_k: int = 10) -> list[ActivityGuess]:
+        """NAF sous-classes whose labels and French NACE notes match the text (route "text")."""
+        if self._activity_index is None:
+            self._activity_index = _ActivityIndex(self._data_dir)
+        return self._activity_index.search(text, top_k=top_k)
+
+    def activities_for_line(self, products: Sequence[ProductGuess], text: str, *, top_k: int = 10) -> list[ActivityGuess]:
+        """Crosswalk activities of the top products (weighted by product score × route confidence)
+        merged per NAF (noisy-or) with the text activities; sorted, scores in [0, 1]."""
+        merged: dict[str, ActivityGuess] = {}
+        acc: dict[str, float] = {}
+        xw = _crosswalk(self._data_dir)
+        if products:
+            top = products[0].score or 1.0
+            for p in products[:5]:
+                rel = p.score / top if top else 0.0
+                if rel < 0.5 and p.source == "text":
+                    continue
+                for a in xw.activities_for(p.code) if xw is not None else []:
+                    s = float(np.clip(p.score * a.score * (rel ** 2), 0.0, 1.0))
+                    acc[a.naf] = 1 - (1 - acc.get(a.naf, 0.0)) * (1 - s)
+                    if a.naf not in merged or s > merged[a.naf].score:
+                        merged[a.naf] = a
+        for a in self.activities_from_text(text, top_k=5):
+            s = 0.6 * a.score
+            acc[a.naf] = 1 - (1 - acc.get(a.naf, 0.0)) * (1 - s)
+            merged.setdefault(a.naf, a)
+        out = [
+            ActivityGuess(naf, g.label, round(float(np.clip(acc[naf], 0, 1)), 4), g.route, g.via, g.wholesale)
+            for naf, g in merged.items()
+        ]
+        out.sort(key=lambda a: (a.wholesale, -a.score))
+        return out[:top_k]
+
+
+class _ActivityIndex:
+    """Lexical index over NAF sous-classe labels + French NACE include notes."""
+
+    def __init__(self, data_dir: str | Path | None) -> None:
+        from matching import refdata
+
+        naf = refdata.load_naf(data_dir)
+        nace = refdata.load_nace("fr", data_dir).set_index("nace2")
+        self.naf = naf["NIV5"].tolist()
+        self.labels = dict(zip(naf["NIV5"], naf["LIB_NIV5"]))
+        docs = []
+        for code, lab5, lab4, n4 in zip(naf["NIV5"], naf["LIB_NIV5"], naf["LIB_NIV4"], naf["NIV4"]):
+            note = ""
+            if n4 in nace.index:
+                row = nace.loc[n4]
+                note = f"{row['Include']} {row['Include_Also']}"
+            note = re.sub(r"(?i)cette classe comprend(?: egalement| également)?\s*:?", " ", note)
+            docs.append(analyze(f"{lab5} . {lab5} . {lab4} . {note}").text)
+        self.index = _LexIndex(docs)
+
+    def search(self, text: str, *, top_k: int = 10) -> list[ActivityGuess]:
+        q = analyze(text).text
+        if not q:
+            return []
+        s = self.index.scores([q])[0]
+        order = np.argsort(-s)[:top_k]
+        top = float(s[order[0]]) if len(order) else 0.0
+        out = []
+        for j in order:
+            if s[j] <= 0 or s[j] < 0.3 * top:
+                break
+            naf = self.naf[j]
+            out.append(ActivityGuess(naf, self.labels[naf], round(float(min(1.0, s[j] * 1.5)), 4), "text",
+                                     (f"texte → NAF {naf}",), naf.startswith("46")))
+        return out
+
+
+# ------------------------------------------------------------- crosswalk glue
+def _crosswalk(data_dir: str | Path | None):  # type: ignore[no-untyped-def]
+    """The foundation crosswalk (``matching.codes.get_crosswalk``) when it is available."""
+    try:
+        from matching.codes import get_crosswalk  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return get_crosswalk(data_dir)
+
+
+def _canonical(digits: str, clf: ProductClassifier) -> str | None:
+    xw = _crosswalk(clf._data_dir)
+    if xw is not None and hasattr(xw, "canonical"):
+        try:
+            c = xw.canonical(digits)
+            if c is not None:
+                return getattr(c, "digits", c)
+        except Exception:  # noqa: BLE001 - an unknown code: fall through to our own check
+            pass
+    for d in (digits, digits[:8], digits[:6], digits[:4]):
+        if d and clf.exists(d):
+            return d
+    return None
+
+
+def _similarity(a: str, b: str) -> float:
+    """Shared-prefix similarity at HS4 level and below (0 when the headings differ)."""
+    try:
+        from matching.codes import code_similarity  # type: ignore[attr-defined]
+
+        return float(code_similarity(a, b))
+    except ImportError:
+        if a[:4] != b[:4]:
+            return 0.0
+        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        return min(1.0, n / max(len(a), len(b)))
+
+
+_CACHE: dict[tuple[str, bool | None], ProductClassifier] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_classifier(data_dir: str | Path | None = None, *, semantic: bool | None = None) -> ProductClassifier:
+    """The process-wide classifier for a data directory (built on first call, then cached).
+
+    ``semantic=None`` uses the packaged model when installed, ``False`` forces lexical only.
+    """
+    from matching.refdata import data_dir as _dd
+
+    key = (str(_dd(data_dir).resolve()), semantic)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = ProductClassifier(data_dir, semantic=semantic)
+        return _CACHE[key]
+
+
+def classify(text: str, code: str | None = None, *, top_k: int = 10, data_dir: str | Path | None = None) -> ClassifyResult:
+    """Convenience: ``get_classifier(data_dir).classify(text, code)``."""
+    return get_classifier(data_dir).classify(text, code, top_k=top_k)
+
+
+def activities_from_text(text: str, *, top_k: int = 10, data_dir: str | Path | None = None) -> list[ActivityGuess]:
+    return get_classifier(data_dir).activities_from_text(text, top_k=top_k)
+
+
+def activities_for_line(products: Sequence[ProductGuess], text: str, *, data_dir: str | Path | None = None) -> list[ActivityGuess]:
+    return get_classifier(data_dir).activities_for_line(products, text)
