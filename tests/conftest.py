@@ -31,3 +31,14 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def irep_catalog_dir(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """The real IREP register built once per session into a catalog folder (read-only for tests)."""
+    from matching.catalog import build_catalog
+
+    out = tmp_path_factory.mktemp("irep_catalog") / "catalog"
+    build_catalog([("irep", data_dir / "establishments" / "irep_etablissements_industriels.csv")], out,
+                  progress=False, data_dir=data_dir)
+    return out
