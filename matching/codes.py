@@ -648,13 +648,18 @@ class Crosswalk:
         r = self._route(p)
         out: list[ActivityGuess] = []
         if r is not None:
+            product = _stems(self.labels(p, "fr") or "")
             mass: dict[str, float] = {}
             via: dict[str, tuple[str, ...]] = {}
             best: dict[str, float] = {}
             for nace, (share, link) in r.nace.items():
                 nafs = self.naf_for_nace(nace)
-                for naf in nafs:
-                    m = share / len(nafs)
+                text = product
+                if link and not link.startswith("ISIC"):
+                    text = product | _stems(self.cpa_label(link[:8], "fr", fallback=False) or "")
+                    text |= _stems(self.cpa_label(link[:7], "fr", fallback=False) or "")
+                for naf, w in zip(nafs, self._split(nafs, text), strict=True):
+                    m = share * w
                     mass[naf] = mass.get(naf, 0.0) + m
                     if m > best.get(naf, -1.0):
                         best[naf] = m
@@ -673,6 +678,24 @@ class Crosswalk:
             out.sort(key=lambda a: (-a.score, a.naf))
         self._act_cache[p.digits] = out
         return list(out)
+
+    def _split(self, nafs: list[str], product: frozenset[str]) -> list[float]:
+        """How a NACE class's mass is shared among its NAF sous-classes (sums to 1).
+
+        Half uniformly, half in proportion to the words the product's French label shares
+        with each sous-classe label (10.51C "fromage" for cheese), when any are shared;
+        otherwise uniformly. NAF splits classes by product or technique, and the
+        product's own words are the only evidence available here.
+        """
+        k = len(nafs)
+        if k <= 1 or not product:
+            return [1.0] * k
+        stems = self._get("naf_stems", lambda: {n: _stems(lab) for n, lab in self._naf["labels"].items()})
+        overlap = [len(product & stems.get(n, frozenset())) for n in nafs]
+        total = sum(overlap)
+        if total == 0:
+            return [1.0 / k] * k
+        return [0.5 / k + 0.5 * o / total for o in overlap]
 
     # ------------------------------------------------------------------ coverage
     def coverage(self) -> dict[str, Any]:
@@ -706,6 +729,23 @@ _KNOWN_IN = {
     "CN8": "CN 2023, CN 2022, CN 2021 or the TARIC tree",
     "TARIC10": "the TARIC goods nomenclature",
 }
+
+
+_STOP = frozenset(
+    "fabrication autre autres produit produits article articles partie parties leurs meme avec sans pour dont "
+    "ainsi ceux celles elles dans entre comprenant compris ailleurs denommes excl exclusion sauf usage utilises "
+    "type types genre genres matiere matieres forme formes service services industrie industries activites "
+    "simil similaires assimiles divers diverses general".split()
+)
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Crude French word stems (accents off, ≥4 letters, first 5 letters) for label overlap."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", text.lower())
+    t = "".join(ch for ch in t if not unicodedata.combining(ch))
+    return frozenset(w[:5] for w in re.findall(r"[a-z]{4,}", t) if w not in _STOP)
 
 
 def _cols(df: pd.DataFrame, a: str, b: str) -> tuple[Any, Any]:

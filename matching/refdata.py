@@ -178,7 +178,7 @@ def _load(key: str, root: str) -> pd.DataFrame:
             code10=df["goods_code"].str[:10],
             suffix=df["goods_code"].str[11:13],
             hier_pos=df["hier_pos"].astype(int),
-            description=df["description"].str.replace("|", " ", regex=False).str.strip(),
+            description=df["description"].map(_clean_taric_text),
         )
     elif key == "nace2_cpa21":
         df = df.rename(columns={"NACE Rev 2.": "nace", "CPA 2.1": "cpa"})
@@ -187,6 +187,12 @@ def _load(key: str, root: str) -> pd.DataFrame:
     elif key in ("nace_fr", "nace_en"):
         df = df.assign(**{c: df[c].str.strip() for c in ("Include", "Include_Also", "Exclude")})
     return df
+
+
+def _clean_taric_text(text: str) -> str:
+    """TARIC markup to plain text: "|" nbsp, "$x" superscript, "@x" subscript, "!x!" ×, "!1!" line break."""
+    text = text.replace("!x!", "×").replace("!o!", "°").replace("!1!", " ").replace("|", " ").replace("$", "").replace("@", "")
+    return " ".join(text.split())
 
 
 def load(key: str, d: str | Path | None = None) -> pd.DataFrame:
