@@ -23,7 +23,8 @@ LANGUAGES = ("fr", "en")
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
         "activity": 0.60,
-        "text": 0.22,
+        "lexical": 0.10,
+        "text": 0.12,
         "products": 0.06,
         "proximity": 0.06,
         "size": 0.06,

@@ -1,0 +1,328 @@
+"""The Matcher: the only place that knows the order of the stages.
+
+line → products (classifier) → activities (crosswalk + text) → candidates (activity block ∪
+lexical) → features → scores (LinearRanker) → tier policy → explained SupplierMatch.
+Every input line comes out with a status; one line failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+
+from matching.config import MatchConfig
+from matching.errors import ConfigError, RelocmatchError
+from matching.explain import explain
+from matching.features import FEATURE_NAMES, compute_features
+from matching.index import CatalogIndex, load_catalog_index, naf_labels, tokenize
+from matching.rank import LinearRanker, tier_order
+from matching.results import MatchResult, summarise
+from matching.retrieve import CatalogArrays, retrieve
+from matching.types import ActivityGuess, BomLine, LineResult, Supplier, SupplierMatch
+
+ENGINE_VERSION = "0.1"
+Progress = Callable[[int, int], None]
+
+_SUPPLIER_FIELDS = (
+    "siret", "name", "naf", "commune_code", "commune", "departement", "region", "lat", "lon", "size_band",
+    "products", "address", "postcode", "source",
+)
+
+
+def _clean(v: Any) -> Any:
+    if v is None:
+        return None
+    try:
+        if v != v:  # NaN / pd.NA-safe
+            return None
+    except (TypeError, ValueError):
+        return None
+    return v
+
+
+def _size_labels(data_dir: str | Path | None) -> dict[str, str]:
+    import csv
+
+    from matching.refdata import data_dir as _dd
+
+    try:
+        path = _dd(data_dir) / "sirene" / "tranches_effectifs_labels.csv"
+        with path.open(encoding="utf-8") as fh:
+            return {r["code"]: r["libelle"] for r in csv.DictReader(fh)}
+    except (RelocmatchError, OSError, KeyError):
+        return {}
+
+
+class Matcher:
+    """Matches BOM lines against one loaded catalog with one classifier and one config."""
+
+    def __init__(
+        self,
+        table: Any,
+        *,
+        classifier: Any,
+        config: MatchConfig | None = None,
+        index: CatalogIndex | None = None,
+        manifest: dict[str, Any] | None = None,
+        geo: Any = None,
+        ranker: LinearRanker | None = None,
+        data_dir: str | Path | None = None,
+    ) -> None:
+        self.table = table.reset_index(drop=True)
+        self.config = config or MatchConfig()
+        self.classifier = classifier
+        self.manifest = dict(manifest or {})
+        if index is None:
+            import tempfile
+
+            from matching.index import build_catalog_indexes
+
+            tmp = tempfile.mkdtemp(prefix="relocmatch-index-")
+            build_catalog_indexes(self.table, tmp)
+            index = load_catalog_index(tmp, self.table)
+        self.index = index
+        self.arrays = CatalogArrays.from_table(self.table)
+        self.geo = geo
+        self.ranker = ranker or LinearRanker(weights=dict(self.config.weights))
+        self._size_labels = _size_labels(data_dir)
+        self._buyer_cache: dict[str, tuple[float, float] | None] = {}
+        self._columns = [c for c in _SUPPLIER_FIELDS if c in self.table.columns]
+        self.buyer = self._resolve_buyer(self.config.buyer)
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_catalog(
+        cls,
+        catalog_dir: str | Path,
+        config: MatchConfig | None = None,
+        *,
+        data_dir: str | Path | None = None,
+        classifier: Any = None,
+    ) -> Matcher:
+        """Load a catalog built by ``relocmatch catalog build`` (index built lazily if absent)."""
+        from matching.catalog import Catalog
+
+        config = config or MatchConfig()
+        catalog = Catalog.load(catalog_dir)
+        index = load_catalog_index(catalog_dir, catalog.table)
+        if classifier is None:
+            from matching.classify import get_classifier
+
+            classifier = get_classifier(data_dir, semantic=config.semantic)
+        try:
+            from matching.geo import get_geo
+
+            geo = get_geo(data_dir)
+        except RelocmatchError:
+            geo = None
+        return cls(catalog.table, classifier=classifier, config=config, index=index,
+                   manifest=dict(catalog.manifest), geo=geo, data_dir=data_dir)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _resolve_buyer(self, buyer: str | None) -> tuple[float, float] | None:
+        if not buyer:
+            return None
+        if buyer in self._buyer_cache:
+            return self._buyer_cache[buyer]
+        if self.geo is None:
+            raise ConfigError(f"buyer {buyer!r}: no geography data loaded to locate it")
+        info = self.geo.resolve(str(buyer).strip())
+        if info is None:
+            raise ConfigError(f"buyer {buyer!r}: not a known commune code (INSEE) or postcode")
+        if info.lat is None or info.lon is None:
+            ll = None
+        else:
+            ll = (float(info.lat), float(info.lon))
+        self._buyer_cache[buyer] = ll
+        return ll
+
+    def supplier(self, row: int) -> Supplier:
+        rec = self.table.iloc[int(row)]
+        vals = {c: _clean(rec[c]) for c in self._columns}
+        for c in ("siret", "name", "naf"):
+            vals[c] = "" if vals.get(c) is None else str(vals[c])
+        for c in ("lat", "lon"):
+            if vals.get(c) is not None:
+                vals[c] = float(vals[c])
+        for c in self._columns:
+            if c not in ("lat", "lon") and vals.get(c) is not None:
+                vals[c] = str(vals[c])
+        return Supplier(**vals)
+
+    def _namers(self) -> dict[str, Any]:
+        g = self.geo
+        return {
+            "region_name": g.region_name if g is not None else None,
+            "departement_name": g.departement_name if g is not None else None,
+            "size_label": self._size_labels.get,
+        }
+
+    def _classify_many(self, lines: Sequence[BomLine]) -> list[Any]:
+        texts = [ln.description or "" for ln in lines]
+        codes = [ln.code or ln.code_raw for ln in lines]
+        if hasattr(self.classifier, "classify_many"):
+            try:
+                return list(self.classifier.classify_many(texts, codes))
+            except Exception:  # noqa: BLE001 - fall back to one line at a time, errors kept per line
+                pass
+        out: list[Any] = []
+        for t, c in zip(texts, codes, strict=True):
+            try:
+                out.append(self.classifier.classify(t, c))
+            except Exception as exc:  # noqa: BLE001
+                out.append(exc)
+        return out
+
+    # -- the stages, in order ------------------------------------------------------------------
+    def _rank_line(
+        self,
+        line: BomLine,
+        products: Sequence[Any],
+        activities: Sequence[ActivityGuess],
+        warnings: Sequence[str],
+        config: MatchConfig,
+        buyer: tuple[float, float] | None,
+    ) -> LineResult:
+        tokens = tokenize(line.description)
+        if len(tokens) < 2 and products:
+            tokens += tokenize(products[0].label)
+        cands = retrieve(tokens, activities, self.index, self.arrays, config, buyer=buyer)
+        if len(cands) == 0:
+            why = ("aucun fournisseur du catalogue ne porte ces activités ni ces mots"
+                   if activities or tokens else "ni code ni texte exploitable")
+            return LineResult(line=line, status="no_candidate", products=tuple(products),
+                              activities=tuple(activities), warnings=tuple(warnings) + (why,))
+        X = compute_features(line.row, tokens, cands, self.table, self.arrays, region=config.region, buyer=buyer)
+        scores = self.ranker.predict_score(X)
+        contrib = self.ranker.contributions(X)
+        regional = self.arrays.region[cands.rows] == config.region
+        order = tier_order(scores, regional, config)[: config.top_n]
+        namers = self._namers()
+        feats = X[list(FEATURE_NAMES)].to_numpy(dtype=float)
+        matches = []
+        for rank, i in enumerate(order.tolist(), start=1):
+            sup = self.supplier(int(cands.rows[i]))
+            fvals = {k: float(feats[i, j]) for j, k in enumerate(FEATURE_NAMES)}
+            cvals = {k: float(contrib.iat[i, j]) for j, k in enumerate(contrib.columns)}
+            km = X["distance_km"].iat[i]
+            ai = int(cands.activity_idx[i])
+            reasons = explain(
+                sup, fvals, cvals, activities, activity_idx=ai,
+                name_words=X["name_words"].iat[i], product_words=X["product_words"].iat[i],
+                distance_km=None if math.isnan(km) else float(km), buyer_given=buyer is not None, **namers,
+            )
+            matches.append(SupplierMatch(
+                rank=rank, supplier=sup, tier="regional" if regional[i] else "national",
+                score=float(scores[i]), distance_km=None if math.isnan(km) else float(km),
+                activity=activities[ai].naf if 0 <= ai < len(activities) else None,
+                reasons=reasons, features={k: (None if math.isnan(v) else v) for k, v in fvals.items()},
+            ))
+        return LineResult(line=line, status="matched", products=tuple(products), activities=tuple(activities),
+                          suppliers=tuple(matches), warnings=tuple(warnings))
+
+    def _one(self, line: BomLine, cls_result: Any, config: MatchConfig, buyer: tuple[float, float] | None) -> LineResult:
+        if line.status == "skipped":
+            return LineResult(line=line, status="skipped", warnings=tuple(line.messages))
+        try:
+            if isinstance(cls_result, BaseException):
+                raise cls_result
+            if not (line.description or "").strip() and not (line.code or line.code_raw):
+                return LineResult(line=line, status="no_candidate",
+                                  warnings=tuple(line.messages) + ("ligne sans description ni code",))
+            products = list(cls_result.products)
+            warnings = list(line.messages) + list(cls_result.warnings)
+            activities = list(self.classifier.activities_for_line(products, line.description or ""))
+            return self._rank_line(line, products, activities, warnings, config, buyer)
+        except Exception as exc:  # noqa: BLE001 - one bad line must not stop a BOM
+            return LineResult(line=line, status="error", errors=(f"{type(exc).__name__}: {exc}",),
+                              warnings=tuple(line.messages))
+
+    def _engine_info(self, channels: set[str], seconds: float) -> dict[str, Any]:
+        return {
+            "version": ENGINE_VERSION,
+            "channels": sorted(channels),
+            "semantic": "semantic" in channels,
+            "config": self.config.to_dict(),
+            "ranker": self.ranker.to_dict(),
+            "index": self.index.manifest,
+            "seconds": round(seconds, 3),
+        }
+
+    # -- public API ------------------------------------------------------------------------------
+    def match(self, lines: Sequence[BomLine], *, progress: Progress | None = None) -> MatchResult:
+        """Match every line; each comes out with a status (matched/no_candidate/skipped/error)."""
+        t0 = time.perf_counter()
+        todo = [i for i, ln in enumerate(lines) if ln.status != "skipped"]
+        classified: dict[int, Any] = {}
+        if todo:
+            res = self._classify_many([lines[i] for i in todo])
+            classified = dict(zip(todo, res, strict=True))
+        out: list[LineResult] = []
+        channels: set[str] = set()
+        n = len(lines)
+        for i, ln in enumerate(lines):
+            c = classified.get(i)
+            if c is not None and not isinstance(c, BaseException):
+                channels.update(getattr(c, "channels_used", ()) or ())
+            out.append(self._one(ln, c, self.config, self.buyer))
+            if progress is not None:
+                progress(i + 1, n)
+        return MatchResult(catalog=self.manifest, lines=out, summary=summarise(out),
+                           engine=self._engine_info(channels, time.perf_counter() - t0))
+
+    def match_one(self, line: BomLine) -> LineResult:
+        """Match a single line (same stages as ``match``)."""
+        if line.status == "skipped":
+            return self._one(line, None, self.config, self.buyer)
+        try:
+            c: Any = self.classifier.classify(line.description or "", line.code or line.code_raw)
+        except Exception as exc:  # noqa: BLE001
+            c = exc
+        return self._one(line, c, self.config, self.buyer)
+
+    def search(
+        self,
+        text: str,
+        *,
+        code: str | None = None,
+        region: str | None = None,
+        naf: str | None = None,
+        buyer: str | None = None,
+        top: int = 10,
+    ) -> LineResult:
+        """Free-text search (``naf`` forces the activity instead of classifying the text)."""
+        changes: dict[str, Any] = {"top_n": top}
+        if region is not None:
+            changes["region"] = region
+        if buyer is not None:
+            changes["buyer"] = buyer
+        config = self.config.with_(**changes)
+        ll = self._resolve_buyer(config.buyer) if config.buyer != self.config.buyer else self.buyer
+        parsed_code = None
+        if code:
+            from matching.codes import parse_code
+
+            parsed_code = parse_code(code).digits
+        line = BomLine(row=1, description=text or "", code=parsed_code, code_raw=code)
+        if naf:
+            label = naf_labels().get(naf)
+            if label is None and naf not in self.index.naf_codes:
+                raise ConfigError(f"naf {naf!r}: not a NAF rév. 2 sous-classe (expected e.g. 28.15Z)")
+            act = ActivityGuess(naf=naf, label=label or naf, score=1.0, route="user", via=())
+            try:
+                products = list(self.classifier.classify(text, parsed_code).products) if (text or code) else []
+            except Exception:  # noqa: BLE001
+                products = []
+            return self._rank_line(line, products, [act], [], config, ll)
+        try:
+            c: Any = self.classifier.classify(text or "", parsed_code)
+        except Exception as exc:  # noqa: BLE001
+            c = exc
+        return self._one(line, c, config, ll)
+
+
+__all__ = ["Matcher", "MatchResult"]

@@ -1,0 +1,62 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from matching.config import MatchConfig
+from matching.rank import LinearRanker, tier_order
+
+
+def frame(rows):
+    return pd.DataFrame(rows, columns=["activity", "lexical", "text", "products", "proximity", "size", "same_region"])
+
+
+def test_unfitted_score_is_weighted_mean_of_priors_in_unit_range():
+    r = LinearRanker()
+    X = frame([[1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0], [0.9, 0, 0, np.nan, np.nan, np.nan, 1]])
+    s = r.predict_score(X)
+    assert s[0] == pytest.approx(1.0) and s[1] == pytest.approx(0.0)
+    assert 0 < s[2] < 1
+    assert np.allclose(r.contributions(X).sum(axis=1), s)
+
+
+def test_missing_evidence_is_neutral_not_zero():
+    r = LinearRanker()
+    a = frame([[0.8, 0, 0, np.nan, np.nan, np.nan, 1]])
+    b = frame([[0.8, 0, 0, 0.0, 0.0, 0.0, 1]])
+    assert r.predict_score(a)[0] > r.predict_score(b)[0]
+
+
+def test_fit_follows_estimator_contract_and_learns_direction():
+    rng = np.random.default_rng(0)
+    X = frame(rng.random((400, 7)))
+    y = (X["text"] > 0.5).astype(int)  # labels that care about text only
+    r = LinearRanker()
+    assert not hasattr(r, "coef_")
+    assert r.fit(X, y) is r
+    assert r.coef_.shape == (7,) and r.n_samples_seen_ == 400
+    prior = LinearRanker()
+    j = list(r.feature_names).index("text")
+    assert r.coef_[j] > prior._prior()[j] * 8  # moved toward the labels
+    assert clone(r).get_params() == r.get_params()
+    s = r.predict_score(X)
+    assert ((s >= 0) & (s <= 1)).all()
+
+
+def test_regional_supplier_within_margin_is_shown_first():
+    scores = np.array([0.90, 0.80, 0.60, 0.85])
+    regional = np.array([False, True, True, False])
+    order = tier_order(scores, regional, MatchConfig(regional_margin=0.15))
+    assert order.tolist() == [1, 0, 3, 2]  # 0.80 is within 0.15 of 0.90; 0.60 is not
+
+
+def test_policy_none_is_pure_score_order():
+    scores = np.array([0.90, 0.80, 0.60, 0.85])
+    regional = np.array([False, True, True, False])
+    assert tier_order(scores, regional, MatchConfig(tier_policy="none")).tolist() == [0, 3, 1, 2]
+
+
+def test_boost_policy_adds_boost_to_regional_scores():
+    scores = np.array([0.90, 0.82, 0.60])
+    regional = np.array([False, True, True])
+    assert tier_order(scores, regional, MatchConfig(tier_policy="boost", boost=0.1)).tolist() == [1, 0, 2]
