@@ -396,3 +396,162 @@ def _NA() -> Any:
     import pandas as pd
 
     return pd.NA
+
+
+# --- synthetic SIRENE stock (benchmarks only) ------------------------------------------------
+SIRENE_STOCK_COLUMNS = (
+    "siren,nic,siret,statutDiffusionEtablissement,dateCreationEtablissement,trancheEffectifsEtablissement,"
+    "anneeEffectifsEtablissement,activitePrincipaleRegistreMetiersEtablissement,dateDernierTraitementEtablissement,"
+    "etablissementSiege,etatAdministratifUniteLegale,statutDiffusionUniteLegale,unitePurgeeUniteLegale,"
+    "dateCreationUniteLegale,categorieJuridiqueUniteLegale,denominationUniteLegale,sigleUniteLegale,"
+    "denominationUsuelle1UniteLegale,denominationUsuelle2UniteLegale,denominationUsuelle3UniteLegale,"
+    "sexeUniteLegale,nomUniteLegale,nomUsageUniteLegale,prenom1UniteLegale,prenom2UniteLegale,prenom3UniteLegale,"
+    "prenom4UniteLegale,prenomUsuelUniteLegale,pseudonymeUniteLegale,activitePrincipaleUniteLegale,"
+    "nomenclatureActivitePrincipaleUniteLegale,identifiantAssociationUniteLegale,economieSocialeSolidaireUniteLegale,"
+    "caractereEmployeurUniteLegale,trancheEffectifsUniteLegale,anneeEffectifsUniteLegale,nicSiegeUniteLegale,"
+    "dateDernierTraitementUniteLegale,categorieEntreprise,anneeCategorieEntreprise,complementAdresseEtablissement,"
+    "numeroVoieEtablissement,indiceRepetitionEtablissement,typeVoieEtablissement,libelleVoieEtablissement,"
+    "codePostalEtablissement,libelleCommuneEtablissement,libelleCommuneEtrangerEtablissement,"
+    "distributionSpecialeEtablissement,codeCommuneEtablissement,codeCedexEtablissement,libelleCedexEtablissement,"
+    "codePaysEtrangerEtablissement,libellePaysEtrangerEtablissement,complementAdresse2Etablissement,"
+    "numeroVoie2Etablissement,indiceRepetition2Etablissement,typeVoie2Etablissement,libelleVoie2Etablissement,"
+    "codePostal2Etablissement,libelleCommune2Etablissement,libelleCommuneEtranger2Etablissement,"
+    "distributionSpeciale2Etablissement,codeCommune2Etablissement,codeCedex2Etablissement,libelleCedex2Etablissement,"
+    "codePaysEtranger2Etablissement,libellePaysEtranger2Etablissement,etatAdministratifEtablissement,"
+    "enseigne1Etablissement,enseigne2Etablissement,enseigne3Etablissement,denominationUsuelleEtablissement,"
+    "activitePrincipaleEtablissement,nomenclatureActivitePrincipaleEtablissement,caractereEmployeurEtablissement"
+).split(",")
+_SYNTH_WORDS = ("METAL", "PLAST", "MECA", "INDUS", "TECH", "BOIS", "CHIMIE", "AGRO", "ELEC", "VERRE", "TEXTILE",
+                "PRECISION", "LOGISTIQUE", "NEGOCE", "FONDERIE", "USINAGE", "EMBALLAGE", "COMPOSITES")
+
+
+def _luhn_complete(payload: np.ndarray) -> np.ndarray:
+    """Append the Luhn check digit to each row of a digit matrix (vectorised)."""
+    import numpy as np
+
+    k = payload.shape[1]
+    # position from the right in the final number: payload[:, j] sits at k - j (check digit at 0)
+    doubled = ((k - np.arange(k)) % 2) == 1
+    d = payload.copy()
+    d[:, doubled] *= 2
+    d[d > 9] -= 9
+    check = (10 - d.sum(axis=1) % 10) % 10
+    return np.concatenate([payload, check[:, None]], axis=1)
+
+
+def synth_sirene(rows: int, out: Path | str, *, seed: int = 0, data_dir: Path | str | None = None,
+                 chunk_rows: int = 200_000, progress: bool = True) -> dict[str, Any]:
+    """Write a synthetic SIRENE-schema stock file for benchmarks (never for quality figures).
+
+    NAF codes: half drawn with the IREP register's APE frequencies, a third uniformly
+    over every sous-classe of sections A–E and division 46, the rest over the other
+    sections (so the default filter has work to do). Communes are drawn in proportion to
+    population. SIREN/SIRET are random but Luhn-valid. Every row carries the marker
+    column ``relocmatchSynthetic=1`` and a ``FILE.synthetic.json`` sidecar is written,
+    so a catalog built from it says ``synthetic: true``. Output format by suffix:
+    ``.parquet``, ``.csv.gz``/``.gz`` (gzip) or plain CSV.
+    """
+    import gzip
+
+    import numpy as np
+    import pandas as pd
+
+    from matching.catalog_sources import SYNTHETIC_COLUMN, naf_table, normalize_naf
+    from matching.geo import get_geo
+    from matching.refdata import data_dir as _data_dir
+
+    if rows <= 0:
+        raise CatalogError(f"--rows must be positive, got {rows}")
+    out = Path(out)
+    ddir = _data_dir(data_dir)
+    geo = get_geo(ddir)
+    sections = naf_table(str(ddir.resolve()))
+    nafs = np.array(sorted(sections))
+    target = np.array([sections[n] in DEFAULT_SIRENE_SECTIONS or n[:2] in DEFAULT_SIRENE_DIVISIONS for n in nafs])
+    irep_path = ddir / "establishments" / "irep_etablissements_industriels.csv"
+    w_irep = np.zeros(len(nafs))
+    if irep_path.is_file():
+        ape = normalize_naf(pd.read_csv(irep_path, dtype=str, usecols=["Code_APE"])["Code_APE"]).value_counts()
+        w_irep = pd.Series(nafs).map(ape).fillna(0).to_numpy(dtype="float64")
+    w = 0.5 * (w_irep / w_irep.sum() if w_irep.sum() else target / target.sum())
+    w += 0.33 * target / target.sum() + 0.17 * (~target) / (~target).sum()
+    w /= w.sum()
+    pops = geo.populations()
+    pops = pops[~pops["code"].isin(["75056", "69123", "13055"]) & (pops["population"] > 0)]
+    codes = pops["code"].to_numpy()
+    pw = pops["population"].to_numpy(dtype="float64")
+    pw /= pw.sum()
+    names_of = {c: geo.commune(c) for c in codes}
+
+    rng = np.random.default_rng(seed)
+    fmt = "parquet" if out.suffix == ".parquet" else ("gzip" if out.suffix == ".gz" else "csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.part-{os.getpid()}")
+    cols = [*SIRENE_STOCK_COLUMNS, SYNTHETIC_COLUMN]
+    writer: Any = None
+    from tqdm import tqdm
+
+    bar = tqdm(total=rows, desc=f"synth {out.name}", unit=" rows", unit_scale=True, file=sys.stderr,
+               disable=not progress, leave=False)
+    try:
+        fh = gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1, newline="") if fmt == "gzip" else (
+            tmp.open("w", encoding="utf-8", newline="") if fmt == "csv" else None)
+        done = 0
+        while done < rows:
+            n = min(chunk_rows, rows - done)
+            siren = _luhn_complete(rng.integers(0, 10, size=(n, 8)))
+            siret = _luhn_complete(np.concatenate([siren, rng.integers(0, 10, size=(n, 4))], axis=1))
+            s_siren = pd.Series(["".join(map(str, r)) for r in siren.tolist()])
+            s_siret = pd.Series(["".join(map(str, r)) for r in siret.tolist()])
+            naf = nafs[rng.choice(len(nafs), size=n, p=w)]
+            com = codes[rng.choice(len(codes), size=n, p=pw)]
+            kind = rng.random(n)
+            word = np.array(_SYNTH_WORDS)[rng.integers(0, len(_SYNTH_WORDS), size=n)]
+            label = pd.Series(word).str.cat(pd.Series(np.arange(done, done + n)).astype(str), sep=" SYNTH ")
+            df = pd.DataFrame({c: "" for c in cols}, index=range(n))
+            df["siren"], df["siret"], df["nic"] = s_siren, s_siret, s_siret.str[9:]
+            df["denominationUniteLegale"] = np.where(kind < 0.75, label, "")
+            df["enseigne1Etablissement"] = np.where((kind >= 0.75) & (kind < 0.85), label, "")
+            df["nomUniteLegale"] = np.where(kind >= 0.85, "[ND]", "")
+            df["prenom1UniteLegale"] = df["nomUniteLegale"]
+            df["activitePrincipaleEtablissement"] = naf
+            df["nomenclatureActivitePrincipaleEtablissement"] = "NAFRev2"
+            df["codeCommuneEtablissement"] = com
+            df["libelleCommuneEtablissement"] = [names_of[c].name.upper() for c in com]
+            df["codePostalEtablissement"] = [(names_of[c].postcodes or ("",))[0] for c in com]
+            df["etatAdministratifEtablissement"] = np.where(rng.random(n) < 0.92, "A", "F")
+            df["trancheEffectifsEtablissement"] = np.array(["NN", "00", "01", "02", "03", "11", "12", "21", "22",
+                                                            "31", "32", "41"])[rng.integers(0, 12, size=n)]
+            df["categorieEntreprise"] = np.array(["PME", "PME", "PME", "ETI", "GE"])[rng.integers(0, 5, size=n)]
+            df["numeroVoieEtablissement"] = rng.integers(1, 200, size=n).astype(str)
+            df["typeVoieEtablissement"] = "RUE"
+            df["libelleVoieEtablissement"] = "DE L INDUSTRIE"
+            df[SYNTHETIC_COLUMN] = "1"
+            if fmt == "parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                tbl = pa.Table.from_pandas(df, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, tbl.schema, compression="zstd")
+                writer.write_table(tbl)
+            else:
+                df.to_csv(fh, index=False, header=(done == 0))
+            done += n
+            bar.update(n)
+        if writer is not None:
+            writer.close()
+        if fh is not None:
+            fh.close()
+        os.replace(tmp, out)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        bar.close()
+    info = {"synthetic": True, "generator": "relocmatch catalog synth", "rows": rows, "seed": seed,
+            "format": fmt, "note": "fake establishments for benchmarks only; never use for quality figures"}
+    Path(str(out) + SYNTHETIC_SIDECAR_SUFFIX).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return info
