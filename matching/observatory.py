@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -605,7 +605,7 @@ def write_report(ind: Indicators, out: str | Path) -> Path:
     execute (=, +, -, @ ...) are neutralised so a company name cannot run as a formula."""
     import pandas as pd
 
-    neutralise = _neutraliser()
+    neutralise = cell_neutraliser()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = pd.DataFrame({"indicator": list(ind.summary().keys()), "value": list(ind.summary().values())})
@@ -633,7 +633,7 @@ def write_report(ind: Indicators, out: str | Path) -> Path:
     return out
 
 
-def _neutraliser():
+def cell_neutraliser() -> "Callable[[str], str]":
     try:  # the export module owns the rule when it exists
         from matching.export import neutralise  # type: ignore[attr-defined]
 

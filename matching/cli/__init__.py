@@ -18,7 +18,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from matching.cli import bom, catalog, codes, data, match, serve
+    from matching.cli import bom, catalog, codes, data, match, observatory, serve
 
     app.add_typer(data.app, name="data", help="Check the reference-data bundle.")
     app.add_typer(codes.app, name="codes", help="Explain product codes (HS/CN/TARIC) and their producing activities.")
@@ -26,6 +26,7 @@ def _register() -> None:
     app.add_typer(bom.app, name="bom", help="Read and inspect BOM / purchase-list files.")
     match.register(app)
     serve.register(app)
+    observatory.register(app)
 
 
 _register()

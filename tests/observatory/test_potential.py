@@ -29,13 +29,9 @@ FIX = Path(__file__).parents[1] / "fixtures" / "observatory"
 
 
 def _bom(path: Path) -> list[BomLine]:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return [
-        BomLine(row=int(r["row"]), description=r["description"], code=r["code"] or None,
-                origin_country=r["origin_country"] or None,
-                annual_value_eur=float(r["annual_value_eur"]) if r["annual_value_eur"] else None)
-        for _, r in df.iterrows()
-    ]
+    from matching.bom import read_bom
+
+    return read_bom(path).items
 
 
 @pytest.fixture(scope="module")
