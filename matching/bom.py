@@ -97,7 +97,7 @@ _TOTAL_RE = re.compile(
     r"endsumme|insgesamt|sum)\b"
 )
 _DNP_WORDS = {"dnp", "dnf", "do not populate", "do not place", "do not fit", "not fitted", "nicht bestuckt",
-              "nicht bestucken", "non monte", "ne pas monter", "nm", "no pop"}
+              "nicht bestucken", "non monte", "ne pas monter", "no pop"}
 _SECTION_MARKER = re.compile(r"^(?:#+.*|.*:|=+.*=+|-{2,}.*-{2,}|\[.*\])$")
 
 
@@ -173,9 +173,20 @@ def read_bom(
     lines, reports = _rows_to_lines(raw, lay)
     n_items = sum(1 for ln in lines if ln.status != "skipped")
     if n_items == 0:
-        if lay.header_row_index is not None or raw.fixed_header is not None:
-            raise BomError("header-only file: a header row was found but no item rows below it", path=filename)
-        raise BomError("no item rows found (every row is blank, a title, a total or a section)", path=filename)
+        below = [rep for rep in reports if rep.kind not in ("preamble", "header", "blank")]
+        if not below and (lay.header_row_index is not None or raw.fixed_header is not None):
+            raise BomError("header-only file: a header row was found but no rows below it", path=filename)
+        kinds: dict[str, int] = {}
+        for rep in below:
+            kinds[rep.kind] = kinds.get(rep.kind, 0) + 1
+        desc = lay.roles.get("description")
+        where = f" (description column {_column_name(lay, desc)!r})" if desc is not None else ""
+        raise BomError(
+            "no item rows found: "
+            + (", ".join(f"{n} {k.replace('_', ' ')}" for k, n in kinds.items()) or "every row is blank")
+            + where,
+            path=filename,
+        )
 
     layout = BomLayout(
         format=src.format,
@@ -219,6 +230,9 @@ def _apply_mapping(lay: Layout, mapping: dict[str, str], filename: str | None) -
                 + "); give a letter (B), a 1-based index (2) or a header text",
                 path=filename,
             )
+        prev = lay.roles.get(role)
+        if role == "description" and prev is not None and prev != j and prev not in lay.alt_description:
+            lay.alt_description.insert(0, prev)
         for r, c in list(lay.roles.items()):
             if c == j and r != role:
                 del lay.roles[r]

@@ -31,9 +31,10 @@ _WORDS: dict[str, list[tuple[str, float]]] = {
         ("hs", 0.8), ("sh", 0.8), ("cn8", 1.0), ("cn", 0.7), ("cn code", 1.0), ("taric", 1.0), ("hscode", 1.0),
         ("zolltarifnummer", 1.0), ("zolltarif", 1.0), ("warennummer", 1.0), ("customs", 0.9), ("tariff", 0.9),
         ("code sh", 1.0), ("code nc", 1.0), ("code hs", 1.0), ("douane", 0.9), ("hs6", 1.0), ("sh6", 1.0),
+        ("code", 0.65), ("product code", 0.9), ("commodity code", 1.0),
     ],
     "origin": [
-        ("pays d origine", 1.0), ("origine", 0.9), ("origin", 0.9), ("country of origin", 1.0),
+        ("pays d origine", 1.0), ("origine", 0.9), ("origin", 0.9), ("country of origin", 1.0), ("origin country", 1.0),
         ("ursprungsland", 1.0), ("ursprung", 0.9), ("pays", 0.7), ("country", 0.7), ("land", 0.6),
         ("herkunft", 0.9), ("herkunftsland", 1.0), ("provenance", 0.8),
     ],
@@ -74,6 +75,7 @@ _WORDS: dict[str, list[tuple[str, float]]] = {
         ("wahrung", 1.2), ("devise", 1.2), ("conversion", 1.2), ("wechselkurs", 1.2), ("stock", 1.1),
         ("tol", 1.1), ("plan", 1.0), ("categorie", 1.0), ("category", 1.0), ("group", 1.0), ("subsystem", 1.0),
         ("designator", 1.2), ("refs", 1.2), ("id", 1.0), ("status", 1.0), ("postage", 1.2), ("weight", 1.1),
+        ("code raw", 1.2), ("row", 1.0), ("messages", 1.2), ("line", 0.8),
     ],
 }
 
@@ -372,6 +374,7 @@ def detect_layout(
             owner = next((r for r, c in roles.items() if c == best_j), None)
             if owner:
                 del roles[owner]
+                evidence.pop(owner, None)
                 notes.append(f"column {column_letter(best_j)} used as description rather than {owner}")
             roles["description"] = best_j
             taken.add(best_j)

@@ -17,7 +17,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 _SPACE_CHARS = "\u00a0\u202f\u2009\u2007 "
 _WS = re.compile(r"\s+")
-_DASHES = {"-", "--", "—", "–", "/", "n/a", "na", "n.a.", "#n/a", "?", "x"}
+_DASHES = {"-", "--", "---", "—", "–", "/", "n/a", "na", "n.a.", "#n/a", "?"}
 
 
 def cell_text(value: object) -> str:
@@ -58,11 +58,15 @@ def is_formula_like(text: str) -> bool:
     return bool(text) and text[0] in FORMULA_TRIGGERS
 
 
+def is_escaped_formula(text: str) -> bool:
+    """Text that `export.neutralise` produced: apostrophe(s) then a formula trigger."""
+    rest = text.lstrip("'")
+    return text[:1] == "'" and bool(rest) and rest[0] in FORMULA_TRIGGERS
+
+
 def unneutralise(text: str) -> str:
-    """Undo `export.neutralise`: a leading apostrophe followed by a formula trigger."""
-    if len(text) >= 2 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
-        return text[1:]
-    return text
+    """Undo `export.neutralise`: drop one leading apostrophe when a formula trigger follows."""
+    return text[1:] if is_escaped_formula(text) else text
 
 
 # --------------------------------------------------------------------------- numbers
