@@ -442,6 +442,21 @@ class Crosswalk:
             return True  # an HS 2017 subheading (deleted or split in 2022)
         return False
 
+    def nearest_known(self, code: str | ParsedCode) -> ParsedCode | None:
+        """The code itself when known, else its deepest known ancestor (CN8 → HS6 → HS4 → HS2).
+
+        For best-effort matching of well-formed codes from other editions (a 2019 CN8
+        deleted since still says which HS6 it sits under). None when even the chapter is
+        unknown. Raises CodeError only when ``code`` cannot be parsed.
+        """
+        p = code if isinstance(code, ParsedCode) else parse_code(code)
+        for n in (10, 8, 6, 4, 2):
+            if n <= len(p.digits):
+                sub = ParsedCode(p.digits[:n], _SYSTEM_BY_LEN[n], p.written, p.zero_padded)
+                if self._known(sub):
+                    return sub
+        return None
+
     def _known_cn8(self, d: str) -> bool:
         return d in self._cn23 or d in self._cn22 or d in self._cn21 or d in self._taric_codes["8"]
 
@@ -461,7 +476,9 @@ class Crosswalk:
             return self._hs[d]
         hit = self._taric(lang).get((d.ljust(10, "0"), "80"))
         if hit:
-            return hit[1]
+            label = hit[1]
+            # chapter titles are upper case in TARIC ("ANIMAUX VIVANTS")
+            return label[:1] + label[1:].lower() if label.isupper() else label
         if lang != "en" and len(d) in (2, 4, 6):
             return None
         return self._hs.get(d)

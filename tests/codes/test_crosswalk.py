@@ -211,3 +211,26 @@ def test_coverage_floors(cw: Crosswalk) -> None:
     print(f"\ncoverage CN 2023: {cov['cn2023']['share']:.4%}, HS 2022 HS6: {cov['hs2022_hs6']['share']:.4%}")
     assert cov["cn2023"]["codes"] > 9700 and cov["cn2023"]["share"] >= 0.99
     assert cov["hs2022_hs6"]["codes"] > 5600 and cov["hs2022_hs6"]["share"] >= 0.98
+
+
+def test_cn2021_code_deleted_in_2022_uses_the_2021_table(cw: Crosswalk, data_dir: Path) -> None:
+    cn21 = refdata.load_cn_cpa(data_dir, edition=2021)
+    cn22 = set(refdata.load_cn_cpa(data_dir)["cn8"])
+    cn23 = set(refdata.load_cn8("fr", data_dir)["code"])
+    old = cn21[~cn21["cn8"].isin(cn22 | cn23)]
+    assert len(old)
+    code, cpa = old.iloc[0]["cn8"], old.iloc[0]["cpa"]
+    assert cw.cpa_for(code) == [(cpa, 0.9, "cn2021-cpa")]
+
+
+def test_nearest_known_falls_back_to_deepest_known_ancestor(cw: Crosswalk) -> None:
+    assert cw.nearest_known("84821010") == cw.canonical("84821010")
+    p = cw.nearest_known("84821077")  # no such CN8, but HS6 848210 exists
+    assert p is not None and (p.digits, p.system) == ("848210", "HS6")
+    chapter = cw.nearest_known("0199")
+    assert chapter is not None and (chapter.digits, chapter.system) == ("01", "HS2")
+
+
+def test_chapter_labels_are_not_shouted(cw: Crosswalk) -> None:
+    fr = cw.labels("01", "fr") or ""
+    assert fr and not fr.isupper() and fr[0].isupper()
