@@ -102,8 +102,10 @@ _SECTION_MARKER = re.compile(r"^(?:#+.*|.*:|=+.*=+|-{2,}.*-{2,}|\[.*\])$")
 
 
 def _is_total_text(t: str) -> bool:
-    f = fold(t)
-    return bool(f) and len(t) <= 60 and bool(_TOTAL_RE.match(f))
+    s = t.strip()
+    if not s or not s[0].isalpha() or len(s) > 60:
+        return False  # "@SUM(...)" is formula-like text, not a total label
+    return bool(_TOTAL_RE.match(fold(s)))
 
 
 def read_bom(

@@ -392,7 +392,7 @@ def detect_layout(
         if j in alt or j in roles.values() or not st.filled:
             continue
         hk = keyword_scores(headers[j]).get("_other")
-        if hk and hk[1] not in ("designator", "subsystem", "categorie", "category", "group"):
+        if hk and hk[1] != "designator":
             continue
         if st.designators >= 0.6 * st.filled or st.letter_frac / st.filled < 0.6:
             continue
