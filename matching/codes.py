@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,6 +234,9 @@ def _shares(counter: dict[str, int]) -> dict[str, float]:
     return {k: v / total for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
+_MISSING = object()
+
+
 class Crosswalk:
     """HS/CN/TARIC codes ↔ labels ↔ CPA 2.1 ↔ NACE/NAF activities, over one data bundle.
 
@@ -250,12 +254,17 @@ class Crosswalk:
         self.root = root
         self._cache: dict[str, Any] = {}
         self._act_cache: dict[str, list[ActivityGuess]] = {}
+        self._lock = threading.RLock()  # API workers may share one crosswalk; builds nest
 
     # ------------------------------------------------------------------ lazy indexes
     def _get(self, name: str, build: Callable[[], Any]) -> Any:
-        if name not in self._cache:
-            self._cache[name] = build()
-        return self._cache[name]
+        hit = self._cache.get(name, _MISSING)
+        if hit is not _MISSING:
+            return hit
+        with self._lock:
+            if name not in self._cache:
+                self._cache[name] = build()
+            return self._cache[name]
 
     def _has(self, key: str) -> bool:
         from matching import refdata
@@ -770,6 +779,7 @@ def _cols(df: pd.DataFrame, a: str, b: str) -> tuple[Any, Any]:
 
 
 _CROSSWALKS: dict[str, Crosswalk] = {}
+_CROSSWALKS_LOCK = threading.Lock()
 
 
 def get_crosswalk(data_dir: Path | str | None = None) -> Crosswalk:
@@ -778,6 +788,7 @@ def get_crosswalk(data_dir: Path | str | None = None) -> Crosswalk:
 
     root = refdata.data_dir(data_dir).resolve()
     key = str(root)
-    if key not in _CROSSWALKS:
-        _CROSSWALKS[key] = Crosswalk(root)
-    return _CROSSWALKS[key]
+    with _CROSSWALKS_LOCK:
+        if key not in _CROSSWALKS:
+            _CROSSWALKS[key] = Crosswalk(root)
+        return _CROSSWALKS[key]

@@ -234,3 +234,14 @@ def test_nearest_known_falls_back_to_deepest_known_ancestor(cw: Crosswalk) -> No
 def test_chapter_labels_are_not_shouted(cw: Crosswalk) -> None:
     fr = cw.labels("01", "fr") or ""
     assert fr and not fr.isupper() and fr[0].isupper()
+
+
+def test_concurrent_first_use_builds_consistent_results(data_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fresh = Crosswalk(data_dir)  # not the cached instance: indexes are cold
+    codes = ["8482.10", "39021000", "0406", "7318 15 95", "84", "4819.10"] * 3
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda c: [a.naf for a in fresh.activities_for(c)], codes))
+    cached = get_crosswalk(data_dir)
+    assert results == [[a.naf for a in cached.activities_for(c)] for c in codes]
