@@ -723,6 +723,10 @@ class Crosswalk:
             return [1.0 / k] * k
         return [0.5 / k + 0.5 * o / total for o in overlap]
 
+    def code_similarity(self, a: str, b: str) -> float:
+        """Same as the module-level `code_similarity` (pure; here so the crosswalk is one object)."""
+        return code_similarity(a, b)
+
     # ------------------------------------------------------------------ coverage
     def coverage(self) -> dict[str, Any]:
         """Share of CN 2023 codes and of HS 2022 six-digit codes reaching ≥1 NAF sous-classe."""

@@ -194,6 +194,7 @@ def test_tables_for_the_classifier(cw: Crosswalk) -> None:
 def test_code_similarity(a: str, b: str, sim: float) -> None:
     assert code_similarity(a, b) == sim
     assert code_similarity(b, a) == sim
+    assert get_crosswalk().code_similarity(a, b) == sim
 
 
 @pytest.mark.parametrize(("raw", "naf"), [("2815Z", "28.15Z"), ("28.15z", "28.15Z"), ("28 15 Z", "28.15Z")])
