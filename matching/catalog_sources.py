@@ -197,7 +197,9 @@ def _csv_sep(path: Path, fmt: str) -> str:
     try:
         with opener() as fh:
             sample = fh.read(65536)
-    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+    except (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
+        raise CatalogError(f"{path}: compressed stream is truncated or corrupt ({exc})") from None
+    except OSError as exc:
         raise CatalogError(f"{path}: cannot read ({fmt}): {exc}") from None
     first = sample.splitlines()[0] if sample else ""
     if not first:
@@ -274,6 +276,8 @@ def iter_chunks(path: Path, wanted: set[str], required: tuple[str, ...], *, what
     compression = {"gzip": "gzip", "zip": "zip", "csv": None}[fmt]
     try:
         header = pd.read_csv(path, sep=sep, nrows=0, compression=compression, encoding=enc).columns
+    except (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
+        raise CatalogError(f"{path}: compressed stream is truncated or corrupt ({exc})") from None
     except Exception as exc:
         raise CatalogError(f"{path}: cannot read the header line: {exc}") from None
     header = [str(c).strip() for c in header]
