@@ -96,6 +96,7 @@ _TOTAL_RE = re.compile(
     r"^(?:sous total|sub ?total|total|totaux|gesamt\w*|zwischensumme|summe|somme|grand total|montant total|"
     r"endsumme|insgesamt|sum)\b"
 )
+_TOTAL_INITIALS = set("stgzei")
 _DNP_WORDS = {"dnp", "dnf", "do not populate", "do not place", "do not fit", "not fitted", "nicht bestuckt",
               "nicht bestucken", "non monte", "ne pas monter", "no pop"}
 _SECTION_MARKER = re.compile(r"^(?:#+.*|.*:|=+.*=+|-{2,}.*-{2,}|\[.*\])$")
@@ -103,7 +104,7 @@ _SECTION_MARKER = re.compile(r"^(?:#+.*|.*:|=+.*=+|-{2,}.*-{2,}|\[.*\])$")
 
 def _is_total_text(t: str) -> bool:
     s = t.strip()
-    if not s or not s[0].isalpha() or len(s) > 60:
+    if not s or len(s) > 60 or s[0].lower() not in _TOTAL_INITIALS:
         return False  # "@SUM(...)" is formula-like text, not a total label
     return bool(_TOTAL_RE.match(fold(s)))
 
@@ -258,6 +259,7 @@ def _rows_to_lines(raw: RawSheet, lay: Layout) -> tuple[list[BomLine], list[RowR
     leftmost = min(labelled) if labelled else 0
     header_f = [fold(h) for h in lay.headers]
     header_named = [i for i, h in enumerate(header_f) if h]
+    header_l = [h.strip().lower() for h in lay.headers]
     numeric_roles = [roles[r] for r in ("quantity", "value", "unit_price", "code") if r in roles]
 
     start = (hi + 1) if hi is not None else 0
@@ -296,7 +298,7 @@ def _rows_to_lines(raw: RawSheet, lay: Layout) -> tuple[list[BomLine], list[RowR
             skip(i, "blank", "blank row" if not any(t.strip() for t in texts) else "blank row (only zeros or dashes)")
             continue
         if header_named and len(header_named) >= 2:
-            same = sum(1 for j in header_named if j < len(texts) and fold(texts[j]) == header_f[j])
+            same = sum(1 for j in header_named if j < len(texts) and texts[j].strip().lower() == header_l[j])
             if same >= max(2, 0.6 * len(header_named)):
                 skip(i, "repeated_header", "repeated header row")
                 continue
@@ -305,9 +307,12 @@ def _rows_to_lines(raw: RawSheet, lay: Layout) -> tuple[list[BomLine], list[RowR
         if tot is not None and (is_empty_text(desc_t) or _is_total_text(desc_t)):
             skip(i, "total", f"total row ({tot!r})")
             continue
-        has_numbers = any(j in content and _numeric_cell(r[j], lay.decimal) for j in numeric_roles)
         in_labels = [j for j in content if labelled is None or j in labelled]
-        if not has_numbers and len(in_labels) == 1 and content[0] == in_labels[0]:
+        if (
+            len(in_labels) == 1
+            and content[0] == in_labels[0]
+            and not any(j in content and _numeric_cell(r[j], lay.decimal) for j in numeric_roles)
+        ):
             j = in_labels[0]
             t = texts[j]
             if (
@@ -315,7 +320,7 @@ def _rows_to_lines(raw: RawSheet, lay: Layout) -> tuple[list[BomLine], list[RowR
             ) and not isinstance(r[j], (int, float)) and (typical >= 2 or _SECTION_MARKER.match(t.strip())):
                 skip(i, "section", f"section row ({t.strip()!r})")
                 continue
-        dnp = next((texts[j] for j in content if fold(texts[j]) in _DNP_WORDS), None)
+        dnp = next((texts[j] for j in content if len(texts[j]) <= 20 and texts[j][:1] in "dDnN" and fold(texts[j]) in _DNP_WORDS), None)
         if dnp is not None:
             skip(i, "dnp", f"not populated ({dnp!r}: do not place/populate): not a purchased item")
             continue

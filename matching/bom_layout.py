@@ -9,6 +9,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from matching.bom_values import as_number, cell_text, is_empty_text, parse_money, parse_quantity
 
@@ -84,6 +85,7 @@ _CODE_CELL = re.compile(r"^(?:(?:hs|sh|cn|nc|taric)\s*\d*\s*[:\-]?\s*)?\d{2,4}(?
 _LETTERS = re.compile(r"[^\W\d_]")
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Header text folded for keyword matching: lowercase, no accents, punctuation → space."""
     s = unicodedata.normalize("NFKD", text)

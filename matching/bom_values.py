@@ -44,11 +44,14 @@ def cell_text(value: object) -> str:
 _PLACEHOLDER = re.compile(r"^[\W_]*(?:item|ref|réf|no|n°|nr|tbd|tbc|todo|xxx|dnp)?[\W_]*$", re.I)
 
 
+@lru_cache(maxsize=131072)
 def is_empty_text(text: str) -> bool:
     """A cell that carries no information: blank, a dash, or a template placeholder ('(Item #: )')."""
     t = text.strip()
     if not t:
         return True
+    if len(t) > 12:
+        return False
     if t.lower() in _DASHES:
         return True
     return not any(c.isdigit() for c in t) and bool(_PLACEHOLDER.match(t)) and t.lower() != "dnp"
@@ -71,15 +74,13 @@ def unneutralise(text: str) -> str:
 
 # --------------------------------------------------------------------------- numbers
 
+_DROP_SPACES = str.maketrans("", "", _SPACE_CHARS + "'")
 _NUM_CORE = re.compile(r"^[+-]?(?:\d[\d\u00a0\u202f\u2009\u2007 .,']*\d|\d)$")
 
 
 def decimal_hint(text: str) -> str | None:
     """',' or '.' when the written number says unambiguously which is the decimal mark."""
-    s = text.strip()
-    for ch in _SPACE_CHARS + "'":
-        s = s.replace(ch, "")
-    s = s.lstrip("+-")
+    s = text.strip().translate(_DROP_SPACES).lstrip("+-")
     has_c, has_p = "," in s, "." in s
     if has_c and has_p:
         return "," if s.rfind(",") > s.rfind(".") else "."
@@ -109,8 +110,7 @@ def parse_number(text: str, decimal: str | None = None) -> float | None:
         return None
     hint = decimal_hint(s)
     mark = hint or decimal or "."
-    for ch in _SPACE_CHARS + "'":
-        s = s.replace(ch, "")
+    s = s.translate(_DROP_SPACES)
     if mark == ",":
         s = s.replace(".", "").replace(",", ".")
     else:
