@@ -85,14 +85,16 @@ def stem(token: str) -> str:
     """Light plural stemming shared by FR/EN/DE, identical on both sides.
 
     Linguistically crude on purpose: it only has to map "roulements"→"roulement",
-    "bearings"→"bearing", "batteries"→"battery", "metaux"→"metal", "tuyaux"→"tuyau"
+    "bearings"→"bearing", "batteries"→"battery", "metaux"/"metal"→"metau", "tuyaux"→"tuyau"
     the same way in queries and labels. German compounds are left to char n-grams.
     """
     n = len(token)
     if n <= 3 or not token.isalpha():
         return token
     if token.endswith("aux") and n > 5:
-        return token[:-3] + "al"
+        return token[:-1]  # metaux/tuyaux → metau/tuyau; singular "metal" → "metau" below
+    if token.endswith("al") and n > 4:
+        return token[:-2] + "au"
     if token.endswith("ies") and n > 4:
         return token[:-3] + "y"
     if token.endswith(("eaux", "eux")) or (token.endswith("x") and token[-2] in "au"):
@@ -181,7 +183,31 @@ def expand_abbreviations(folded: str, *, path: str | None = None) -> tuple[str, 
         used.append(ab.term)
         return f" {ab.expansion} " if ab.replace else f" {m.group(0)} {ab.expansion} "
 
-    return pattern.sub(sub, folded), used
+    out = pattern.sub(sub, folded)
+    # German compounds: "edelstahlblech" = "edelstahl" + "blech", "kegelrollenlager" ends in
+    # "rollenlager". A long word that is not itself a table term is read as head (its longest
+    # table-term suffix) plus modifier (the rest, if it is a table term too).
+    extra: list[str] = []
+    for w in _WORD_RE.findall(folded):
+        if len(w) < 8 or w in by_key:
+            continue
+        for i in range(1, len(w) - 3):
+            head = by_key.get(w[i:])
+            if head is None or " " in head.term:
+                continue
+            extra.append(head.expansion if head.replace else f"{head.term} {head.expansion}")
+            used.append(head.term)
+            mod = w[:i]
+            for m in (mod, mod[:-1] if mod.endswith("s") else None):
+                ab = by_key.get(m) if m and len(m) >= 3 else None
+                if ab is not None:
+                    extra.append(ab.expansion if ab.replace else f"{ab.term} {ab.expansion}")
+                    used.append(ab.term)
+                    break
+            break
+    if extra:
+        out = out + " " + " ".join(extra)
+    return out, used
 
 
 # --------------------------------------------------------------- analysis

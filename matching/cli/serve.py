@@ -1,9 +1,86 @@
-"""Top-level `relocmatch` verbs owned by this module (placeholder until its issue lands)."""
+"""`relocmatch serve` (the HTTP API under uvicorn) and `relocmatch keys create`.
+
+The api package (FastAPI, pydantic) is imported inside the commands only, so that
+`matching` itself never depends on it.
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from matching.cli._common import user_errors
+from matching.errors import ConfigError
+
+keys_app = typer.Typer(no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's verbs to the root app."""
+    """Attach `serve` and the `keys` group to the root app."""
+    app.command("serve")(serve)
+    app.add_typer(keys_app, name="keys", help="Manage API keys of the HTTP service.")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (key-less mode only on loopback).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (each loads the catalog once).")] = 1,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="No API keys: a single local user (loopback only).")] = False,
+    catalog: Annotated[Path | None, typer.Option(help="Catalog folder (default $RELOCMATCH_CATALOG or var/catalogs/irep).")] = None,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default $RELOCMATCH_DATABASE_URL or SQLite under var/).")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Run the HTTP API (uvicorn, JSON access logs with request ids)."""
+    with user_errors():
+        # Workers are separate processes that build the app from the environment (factory mode):
+        # pass the options down as RELOCMATCH_* variables, validated here first.
+        if no_auth:
+            os.environ["RELOCMATCH_AUTH"] = "none"
+        os.environ["RELOCMATCH_HOST"] = host
+        if catalog is not None:
+            os.environ["RELOCMATCH_CATALOG"] = str(catalog)
+        if database_url is not None:
+            os.environ["RELOCMATCH_DATABASE_URL"] = database_url
+        from pydantic import ValidationError
+
+        from api.settings import Settings
+
+        try:
+            settings = Settings.from_env()
+        except ValidationError as exc:
+            raise ConfigError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) from None
+        if not Path(settings.catalog).is_dir():
+            raise ConfigError(f"{settings.catalog}: no catalog folder (build one with `relocmatch catalog build`)")
+        import uvicorn
+
+        from api.middleware import log_config
+
+        uvicorn.run(
+            "api.main:create_app", factory=True, host=host, port=port, workers=workers,
+            log_config=log_config(log_level), access_log=False, proxy_headers=False,
+            timeout_graceful_shutdown=10,
+        )
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="Who the key is for (a service, a company, an advisor).")],
+    org: Annotated[str | None, typer.Option("--org", help="Organisation the key belongs to.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default $RELOCMATCH_DATABASE_URL).")] = None,
+) -> None:
+    """Create an API key and print it alone on standard output (it is stored hashed: keep it)."""
+    with user_errors():
+        if not name.strip():
+            raise ConfigError("--name must not be empty")
+        from api.settings import Settings
+        from api.store import Store
+
+        settings = Settings.from_env(database_url=database_url)
+        store = Store(settings.database_url, schema=settings.database_schema)
+        store.create_all()
+        token, _ = store.create_key(name, org)
+        store.dispose()
+        print(token)
