@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matching.bom_layout import ROLES, Layout, column_letter, detect_layout, fold, header_score, letter_index
+from matching.bom_layout import ROLES, Layout, column_letter, detect_layout, fold, letter_index
 from matching.bom_source import BomLimits, RawSheet, load_source
 from matching.bom_values import (
     cell_text,
@@ -439,6 +439,3 @@ def _item_line(r: list[object], texts: list[str], rn: int, sheet: str | None, la
         messages=tuple(msgs),
     )
 
-
-# re-exported for callers that only import matching.bom
-_ = header_score
