@@ -482,6 +482,8 @@ def synth_sirene(rows: int, out: Path | str, *, seed: int = 0, data_dir: Path | 
     pw = pops["population"].to_numpy(dtype="float64")
     pw /= pw.sum()
     names_of = {c: geo.commune(c) for c in codes}
+    upper_name = {c: i.name.upper() for c, i in names_of.items()}
+    first_pc = {c: (i.postcodes or ("",))[0] for c, i in names_of.items()}
 
     rng = np.random.default_rng(seed)
     fmt = "parquet" if out.suffix == ".parquet" else ("gzip" if out.suffix == ".gz" else "csv")
@@ -501,8 +503,8 @@ def synth_sirene(rows: int, out: Path | str, *, seed: int = 0, data_dir: Path | 
             n = min(chunk_rows, rows - done)
             siren = _luhn_complete(rng.integers(0, 10, size=(n, 8)))
             siret = _luhn_complete(np.concatenate([siren, rng.integers(0, 10, size=(n, 4))], axis=1))
-            s_siren = pd.Series(["".join(map(str, r)) for r in siren.tolist()])
-            s_siret = pd.Series(["".join(map(str, r)) for r in siret.tolist()])
+            s_siren = pd.Series(siren @ (10 ** np.arange(8, -1, -1, dtype="int64"))).astype(str).str.zfill(9)
+            s_siret = pd.Series(siret @ (10 ** np.arange(13, -1, -1, dtype="int64"))).astype(str).str.zfill(14)
             naf = nafs[rng.choice(len(nafs), size=n, p=w)]
             com = codes[rng.choice(len(codes), size=n, p=pw)]
             kind = rng.random(n)
@@ -517,8 +519,8 @@ def synth_sirene(rows: int, out: Path | str, *, seed: int = 0, data_dir: Path | 
             df["activitePrincipaleEtablissement"] = naf
             df["nomenclatureActivitePrincipaleEtablissement"] = "NAFRev2"
             df["codeCommuneEtablissement"] = com
-            df["libelleCommuneEtablissement"] = [names_of[c].name.upper() for c in com]
-            df["codePostalEtablissement"] = [(names_of[c].postcodes or ("",))[0] for c in com]
+            df["libelleCommuneEtablissement"] = pd.Series(com).map(upper_name).to_numpy()
+            df["codePostalEtablissement"] = pd.Series(com).map(first_pc).to_numpy()
             df["etatAdministratifEtablissement"] = np.where(rng.random(n) < 0.92, "A", "F")
             df["trancheEffectifsEtablissement"] = np.array(["NN", "00", "01", "02", "03", "11", "12", "21", "22",
                                                             "31", "32", "41"])[rng.integers(0, 12, size=n)]
