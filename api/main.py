@@ -1,0 +1,159 @@
+"""The FastAPI application: ``create_app()`` wires settings, store, matcher, job runner and routes.
+
+Nothing heavy happens at import: settings are read and the matcher is loaded when the
+app starts (lifespan), once per worker process. Shared objects live on ``app.state``:
+``settings``, ``store`` (api.store.Store), ``matcher`` (None until loaded, or when the
+catalog failed to load: see ``matcher_error``), ``runner`` (api.jobs.JobRunner, with
+``submit(job_id)``), ``rate_limiter`` and ``key_cache``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import engine
+from api.deps import KeyCache, RateLimiter
+from api.jobs import JobRunner
+from api.middleware import ServiceMiddleware, request_id_of
+from api.settings import Settings
+from api.store import Store
+from matching.errors import BomError, CodeError, ConfigError, RelocmatchError
+
+log = logging.getLogger("relocmatch.api")
+API_DIR = Path(__file__).parent
+
+
+def create_app(settings: Settings | None = None, *, matcher: Any = None) -> FastAPI:
+    """The service. ``settings`` default to the environment (``Settings.from_env()``); pass a
+    ``matcher`` to reuse an already loaded one (tests), else it is loaded from ``settings.catalog``."""
+    settings = settings or Settings.from_env()
+    given_matcher = matcher
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.database_url, schema=settings.database_schema)
+        store.create_all()
+        app.state.store = store
+        app.state.matcher = given_matcher
+        app.state.matcher_error = None
+        if given_matcher is None:
+            try:
+                from matching.pipeline import Matcher
+
+                app.state.matcher = Matcher.from_catalog(settings.catalog)
+            except RelocmatchError as exc:
+                app.state.matcher_error = str(exc)
+                log.error("catalog not loaded: %s", exc)
+        runner = JobRunner(
+            store, _job_function(app), threads=settings.job_threads, heartbeat_s=settings.job_heartbeat_s,
+            stale_after_s=settings.job_stale_after_s, max_attempts=settings.job_max_attempts, poll_s=settings.job_poll_s,
+        )
+        app.state.runner = runner
+        runner.start()
+        try:
+            yield
+        finally:
+            runner.stop()
+            store.dispose()
+
+    app = FastAPI(
+        title="relocmatch",
+        version="1.0",
+        summary="French (and Grand Est) alternative suppliers for imported inputs",
+        description="Send BOM lines (text, optional HS/CN code); get ranked, explained French establishments. "
+        "Authenticate with `Authorization: Bearer <key>` (`relocmatch keys create --name NAME`).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.key_cache = KeyCache()
+    app.state.matcher = given_matcher
+    app.state.matcher_error = "starting"
+
+    def limit_for(method: str, path: str) -> int:
+        if method == "POST" and path.rstrip("/") == "/v1/boms":
+            return settings.max_upload_bytes
+        return settings.max_request_bytes
+
+    app.add_middleware(ServiceMiddleware, limit_for=limit_for)
+    _install_error_handlers(app)
+
+    from api.routes import boms, feedback, health, match
+
+    app.include_router(health.router)
+    app.include_router(match.router)
+    app.include_router(boms.router)
+    app.include_router(feedback.router)
+    if (API_DIR / "routes" / "observatory.py").is_file():
+        from api.routes import observatory
+
+        app.include_router(observatory.router)
+    if (API_DIR / "web" / "routes.py").is_file():
+        from api.web import routes as web_routes
+
+        if hasattr(web_routes, "router"):
+            app.include_router(web_routes.router)
+    return app
+
+
+def _job_function(app: FastAPI) -> Any:
+    def run(lines: list[dict[str, Any]], options: dict[str, Any], progress: Any) -> dict[str, Any]:
+        matcher = app.state.matcher
+        if matcher is None:
+            raise RelocmatchError(f"the supplier catalog is not loaded: {app.state.matcher_error}")
+        return engine.match_lines(matcher, engine.lines_from_wire(lines), options, progress)
+
+    return run
+
+
+def _body(request: Request, detail: Any, **extra: Any) -> dict[str, Any]:
+    return {"detail": detail, "request_id": request_id_of(request.scope), **extra}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(_body(request, exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = []
+        for e in exc.errors():
+            errs.append({"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type"),
+                         "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or None})
+        return JSONResponse(_body(request, errs), status_code=422)
+
+    @app.exception_handler(BomError)
+    async def bom_error(request: Request, exc: BomError) -> JSONResponse:
+        problems = [{"row": p.row, "column": p.column, "sheet": p.sheet, "message": p.message} for p in exc.problems]
+        return JSONResponse(_body(request, str(exc), problems=problems), status_code=422)
+
+    @app.exception_handler(CodeError)
+    async def code_error(request: Request, exc: CodeError) -> JSONResponse:
+        return JSONResponse(_body(request, str(exc)), status_code=422)
+
+    @app.exception_handler(ConfigError)
+    async def config_error(request: Request, exc: ConfigError) -> JSONResponse:
+        return JSONResponse(_body(request, str(exc)), status_code=422)
+
+    @app.exception_handler(RelocmatchError)
+    async def relocmatch_error(request: Request, exc: RelocmatchError) -> JSONResponse:
+        return JSONResponse(_body(request, str(exc)), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        rid = request_id_of(request.scope)
+        log.error("internal error (request %s)", rid, exc_info=exc)
+        return JSONResponse(
+            _body(request, f"internal error; quote request id {rid} to the service operator"),
+            status_code=500, headers={"X-Request-ID": rid or ""},
+        )

@@ -1,0 +1,208 @@
+"""BOM jobs: upload (file or JSON lines) -> 202 + job; status/progress/results; export; delete."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from api import engine
+from api.deps import PrincipalDep, RunnerDep, SettingsDep, StoreDep
+from api.export import MEDIA, export
+from api.routes import AUTH_ERRORS, NOT_FOUND
+from api.schemas import BomJsonRequest, ErrorOut, JobList, JobOut, MatchOptions, Progress
+from api.settings import Settings
+from api.store import Job, Principal, Store
+
+router = APIRouter(prefix="/v1", tags=["boms"], responses=AUTH_ERRORS)
+JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Job id returned by POST /v1/boms")]
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "CSV, XLSX, ODS or JSON file"},
+                        "mapping": {"type": "string", "description": 'Optional JSON object field -> column, e.g. {"description": "Désignation"}'},
+                        "sheet": {"type": "string", "maxLength": 100},
+                        "region": {"type": "string", "pattern": "^[0-9]{2}$"},
+                        "buyer": {"type": "string", "pattern": "^[0-9][0-9AB][0-9]{3}$"},
+                        "top": {"type": "integer", "minimum": 1, "maximum": 50},
+                    },
+                }
+            },
+            "application/json": {"schema": {"$ref": "#/components/schemas/BomJsonRequest"}},
+        },
+    }
+}
+
+
+def job_out(job: Job, request: Request, result: dict[str, Any] | None = None) -> JobOut:
+    url = str(request.url_for("get_bom", job_id=job.id).path)
+    links = {"self": url}
+    if job.status == "done":
+        links["export"] = url + "/export?format=xlsx"
+    return JobOut(
+        id=job.id, status=job.status, progress=Progress(done=job.done, total=job.total),  # type: ignore[arg-type]
+        filename=job.filename, created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
+        attempts=job.attempts, error=job.error, layout=job.layout, options=job.options, links=links,
+        result=result,  # type: ignore[arg-type]
+    )
+
+
+def _validation(exc: ValidationError, prefix: tuple[str, ...]) -> RequestValidationError:
+    errs = []
+    for e in exc.errors(include_url=False):
+        e = dict(e)
+        e["loc"] = (*prefix, *e.get("loc", ()))
+        e.pop("ctx", None)
+        errs.append(e)
+    return RequestValidationError(errs)
+
+
+def _check_rows(n: int, settings: Settings) -> None:
+    if n > settings.max_bom_rows:
+        raise HTTPException(413, f"{n} lines is over the limit of {settings.max_bom_rows} lines per BOM; split the file")
+    if n == 0:
+        raise HTTPException(422, "the BOM has no line to match")
+
+
+async def _from_json(request: Request) -> tuple[bytes, str | None, list[dict[str, Any]], None, dict[str, Any]]:
+    raw = await request.body()
+    try:
+        payload = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {exc}",
+                                       "input": None}]) from None
+    try:
+        req = BomJsonRequest.model_validate(payload)
+    except ValidationError as exc:
+        raise _validation(exc, ("body",)) from None
+    lines = [ln.model_dump() for ln in req.lines]
+    for i, ln in enumerate(lines, start=1):
+        ln["row"] = i
+    options = req.model_dump(exclude={"lines", "filename"})
+    return raw, req.filename, [engine.line_to_store(b) for b in engine.lines_from_wire(lines)], None, options
+
+
+async def _from_form(request: Request, settings: Settings) -> tuple[bytes, str | None, list[dict[str, Any]], Any, dict[str, Any]]:
+    form = await request.form(max_files=1, max_fields=10)
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise RequestValidationError([{"type": "missing", "loc": ("body", "file"), "msg": "a file part named 'file' is required",
+                                       "input": None}])
+    data = await file.read()
+    fields = {k: v for k, v in form.items() if k in ("region", "buyer", "top") and isinstance(v, str) and v != ""}
+    try:
+        options = MatchOptions.model_validate(fields).model_dump()
+    except ValidationError as exc:
+        raise _validation(exc, ("body",)) from None
+    mapping = None
+    raw_map = form.get("mapping")
+    if isinstance(raw_map, str) and raw_map.strip():
+        try:
+            mapping = json.loads(raw_map)
+        except json.JSONDecodeError as exc:
+            mapping = exc
+        if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str | int) for k, v in mapping.items()):
+            raise RequestValidationError([{"type": "value_error", "loc": ("body", "mapping"),
+                                           "msg": "mapping must be a JSON object field -> column name", "input": None}])
+    sheet = form.get("sheet") if isinstance(form.get("sheet"), str) and form.get("sheet") else None
+    filename = file.filename or "upload"
+    from matching.bom import read_bom
+
+    read = await run_in_threadpool(read_bom, data, filename=filename, mapping=mapping, sheet=sheet)
+    layout = engine._jsonable(read.layout.to_dict() if hasattr(read.layout, "to_dict") else read.layout)
+    lines = [engine.line_to_store(b) for b in read.lines]
+    return data, filename, lines, layout if isinstance(layout, dict) else {"layout": layout}, options
+
+
+@router.post(
+    "/boms",
+    status_code=202,
+    response_model=JobOut,
+    openapi_extra=_UPLOAD_BODY,
+    responses={202: {"description": "Job stored and queued; Location points to it"}},
+)
+async def create_bom(request: Request, principal: PrincipalDep, store: StoreDep, runner: RunnerDep,
+                     settings: SettingsDep, response: Response) -> JobOut:
+    """Upload a BOM (multipart ``file`` with optional ``mapping``) or send JSON lines; the lines are
+    matched in the background. Returns the job and the detected layout; poll ``Location``."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/json":
+        data, filename, lines, layout, options = await _from_json(request)
+    elif ctype == "multipart/form-data":
+        data, filename, lines, layout, options = await _from_form(request, settings)
+    else:
+        raise HTTPException(415, "send multipart/form-data (a 'file' part) or application/json (lines)")
+    _check_rows(len(lines), settings)
+    job = await run_in_threadpool(
+        store.create_job, principal, data=data, lines=lines, filename=filename, content_type=ctype,
+        layout=layout, options=options,
+    )
+    runner.submit(job.id)
+    out = job_out(job, request)
+    response.headers["Location"] = out.links["self"]
+    return out
+
+
+@router.get("/boms", response_model=JobList)
+def list_boms(request: Request, principal: PrincipalDep, store: StoreDep,
+              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> JobList:
+    """Your jobs, newest first (without results)."""
+    return JobList(jobs=[job_out(j, request) for j in store.list_jobs(owner=principal, limit=limit)])
+
+
+def _own_job(store: Store, job_id: str, principal: Principal) -> Job:
+    job = store.get_job(job_id, principal)
+    if job is None:
+        raise HTTPException(404, f"no job {job_id}")
+    return job
+
+
+@router.get("/boms/{job_id}", response_model=JobOut, responses=NOT_FOUND, name="get_bom")
+def get_bom(job_id: JobId, request: Request, principal: PrincipalDep, store: StoreDep,
+            results: Annotated[bool, Query(description="Include the results when done")] = True) -> JobOut:
+    """Status and progress (lines done / total); the results once done."""
+    job = _own_job(store, job_id, principal)
+    result = store.get_result(job_id, principal) if results and job.status == "done" else None
+    return job_out(job, request, result)
+
+
+@router.get(
+    "/boms/{job_id}/export",
+    response_class=Response,
+    responses={**NOT_FOUND, 409: {"model": ErrorOut, "description": "Job not finished"},
+               200: {"content": {"text/csv": {}, MEDIA["xlsx"]: {}, "application/json": {}},
+                     "description": "One row per (line, supplier); formula-like cells neutralised"}},
+)
+def export_bom(job_id: JobId, principal: PrincipalDep, store: StoreDep,
+               format: Annotated[str, Query(pattern="^(csv|xlsx|json)$")] = "xlsx") -> Response:
+    """The results as CSV, XLSX or JSON, one row per (line, supplier)."""
+    job = _own_job(store, job_id, principal)
+    result = store.get_result(job_id, principal)
+    if result is None:
+        raise HTTPException(409, f"job {job_id} is {job.status}, not done: no results to export yet")
+    stem = (job.filename or "bom").rsplit(".", 1)[0].replace('"', "")[:80] or "bom"
+    return Response(
+        export(result, format), media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{stem}-relocmatch.{format}"'},
+    )
+
+
+@router.delete("/boms/{job_id}", status_code=204, responses=NOT_FOUND)
+def delete_bom(job_id: JobId, principal: PrincipalDep, store: StoreDep) -> Response:
+    """Delete the job, its results and its upload."""
+    if not store.delete_job(job_id, principal):
+        raise HTTPException(404, f"no job {job_id}")
+    return Response(status_code=204)

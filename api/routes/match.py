@@ -1,0 +1,94 @@
+"""Synchronous matching and lookups: /v1/match, /v1/search, /v1/suppliers/{siret}, /v1/codes/{code}."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api import engine
+from api.deps import MatcherDep, PrincipalDep, SettingsDep
+from api.routes import AUTH_ERRORS, NOT_FOUND
+from api.schemas import ErrorOut, LineOut, MatchRequest, MatchResponse, SupplierOut
+from matching.errors import CodeError
+
+router = APIRouter(prefix="/v1", tags=["match"], responses=AUTH_ERRORS)
+
+
+class _Timeout(Exception):
+    pass
+
+
+@router.post(
+    "/match",
+    response_model=None,
+    responses={200: {"model": MatchResponse, "description": "The result contract"},
+               504: {"model": ErrorOut, "description": "Too slow for a synchronous call: use POST /v1/boms"}},
+)
+async def match(req: MatchRequest, _p: PrincipalDep, settings: SettingsDep, matcher: MatcherDep) -> JSONResponse:
+    """Match a few lines now. Bigger lists (over the line limit, or too slow) go to POST /v1/boms."""
+    if len(req.lines) > settings.max_sync_lines:
+        raise HTTPException(413, f"{len(req.lines)} lines is over the synchronous limit of {settings.max_sync_lines} "
+                                 "lines: upload them as a job with POST /v1/boms")
+    lines = engine.lines_from_wire([ln.model_dump() for ln in req.lines])
+    options = req.model_dump(exclude={"lines"})
+    deadline = time.monotonic() + settings.sync_timeout_s
+
+    def progress(done: int, total: int) -> None:  # cooperative stop of the worker thread
+        if time.monotonic() > deadline:
+            raise _Timeout()
+
+    try:
+        result = await asyncio.wait_for(
+            run_in_threadpool(engine.match_lines, matcher, lines, options, progress), settings.sync_timeout_s
+        )
+    except (TimeoutError, _Timeout):
+        raise HTTPException(504, f"matching took longer than {settings.sync_timeout_s:g} s: "
+                                 "send these lines as a job with POST /v1/boms and poll GET /v1/boms/{id}") from None
+    return JSONResponse(result)
+
+
+@router.get("/search", response_model=LineOut)
+def search(
+    _p: PrincipalDep,
+    matcher: MatcherDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(min_length=1, max_length=500, description="What is sought, free text")],
+    code: Annotated[str | None, Query(max_length=40, description="HS/CN code")] = None,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
+    naf: Annotated[str | None, Query(pattern=r"^[0-9]{2}\.?[0-9]{2}[A-Z]$", description="NAF sous-classe, e.g. 28.15Z")] = None,
+    buyer: Annotated[str | None, Query(pattern=r"^[0-9][0-9AB][0-9]{3}$")] = None,
+    top: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> Any:
+    """Suppliers for an advisor's query (text, optionally narrowed by code, région or NAF)."""
+    if naf and "." not in naf:
+        naf = f"{naf[:2]}.{naf[2:]}"
+    return engine.search(matcher, q, code=code, region=region, naf=naf, buyer=buyer, top=min(top, settings.max_top))
+
+
+@router.get("/suppliers/{siret}", response_model=SupplierOut, responses=NOT_FOUND)
+def get_supplier(
+    siret: Annotated[str, Path(pattern=r"^[0-9]{14}$")], _p: PrincipalDep, matcher: MatcherDep
+) -> Any:
+    """One establishment of the catalog."""
+    s = engine.supplier(matcher, siret)
+    if s is None:
+        raise HTTPException(404, f"no establishment with SIRET {siret} in the loaded catalog")
+    return s
+
+
+@router.get("/codes/{code}", response_model=dict[str, Any], responses=NOT_FOUND)
+def explain_code(code: Annotated[str, Path(min_length=1, max_length=40)], _p: PrincipalDep) -> Any:
+    """What a product code means and which activities (NAF) produce it: the crosswalk explanation."""
+    try:
+        return engine.explain_code(code)
+    except CodeError as exc:
+        from matching.codes import try_parse_code
+
+        if try_parse_code(code) is not None:
+            raise HTTPException(404, str(exc)) from None
+        raise HTTPException(422, str(exc)) from None

@@ -1,0 +1,216 @@
+"""Wire models: what goes over HTTP, kept apart from the engine's dataclasses.
+
+Input models are strict (bounded strings, ranges) so that bad requests fail as 422
+with a field path; output models describe the result contract of ARCHITECTURE.md
+and allow extra keys so the engine can add fields without breaking clients.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Region = Field(None, pattern=r"^[0-9]{2}$", description="INSEE région code preferred first, e.g. 44 (Grand Est)")
+Buyer = Field(
+    None,
+    pattern=r"^[0-9][0-9AB][0-9]{3}$",
+    description="Buyer location: INSEE commune code or postcode (5 characters), for distances",
+)
+
+
+class LineIn(BaseModel):
+    """One purchased input."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field("", max_length=2000, description="Free text (FR/EN/DE)")
+    code: str | None = Field(None, max_length=40, description="HS/CN/TARIC code as written, e.g. 8482.10")
+    origin_country: str | None = Field(None, max_length=60)
+    annual_value_eur: float | None = Field(None, ge=0, le=1e13)
+    quantity: float | None = Field(None, ge=0, le=1e13)
+    unit: str | None = Field(None, max_length=40)
+    reference: str | None = Field(None, max_length=200)
+
+
+class MatchOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: str | None = Region
+    buyer: str | None = Buyer
+    top: int = Field(10, ge=1, le=50, description="Suppliers per line")
+
+
+class MatchRequest(MatchOptions):
+    """Lines matched synchronously (up to the service's line limit; more: use POST /v1/boms)."""
+
+    lines: list[LineIn] = Field(..., min_length=1)
+
+
+class BomJsonRequest(MatchOptions):
+    """A BOM sent as JSON lines instead of a file."""
+
+    lines: list[LineIn] = Field(..., min_length=1)
+    filename: str | None = Field(None, max_length=300)
+
+
+# ---- result contract ------------------------------------------------------------------------
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ProductOut(_Open):
+    code: str
+    system: str | None = None
+    label: str | None = None
+    score: float | None = None
+    source: str | None = None
+
+
+class ActivityOut(_Open):
+    naf: str
+    label: str | None = None
+    score: float | None = None
+
+
+class ReasonOut(_Open):
+    signal: str
+    contribution: float | None = None
+    text: str | None = None
+
+
+class SupplierHitOut(_Open):
+    rank: int
+    siret: str
+    name: str | None = None
+    naf: str | None = None
+    commune: str | None = None
+    departement: str | None = None
+    region: str | None = None
+    tier: str | None = None
+    distance_km: float | None = None
+    score: float | None = None
+    reasons: list[ReasonOut] = []
+
+
+class LineOut(_Open):
+    line: int
+    status: str
+    input: dict[str, Any] = {}
+    errors: list[Any] = []
+    warnings: list[Any] = []
+    products: list[ProductOut] = []
+    activities: list[ActivityOut] = []
+    suppliers: list[SupplierHitOut] = []
+
+
+class MatchResponse(_Open):
+    """The result contract: catalog manifest, one entry per line, a summary."""
+
+    catalog: dict[str, Any] = {}
+    lines: list[LineOut]
+    summary: dict[str, Any] = {}
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+
+
+class JobOut(BaseModel):
+    """A BOM job: its state, progress and (when done) its results."""
+
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: Progress
+    filename: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    error: str | None = None
+    layout: dict[str, Any] | None = None
+    options: dict[str, Any] = {}
+    links: dict[str, str] = {}
+    result: MatchResponse | None = None
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+
+
+class SupplierOut(_Open):
+    siret: str
+    name: str
+    naf: str
+    commune_code: str | None = None
+    commune: str | None = None
+    departement: str | None = None
+    region: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    size_band: str | None = None
+    products: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    source: str | None = None
+
+
+class FeedbackIn(BaseModel):
+    """A judgement on a proposed supplier for a line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    siret: str = Field(..., pattern=r"^[0-9]{14}$")
+    label: Literal["relevant", "not_relevant", "contacted", "contracted"]
+    job_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$", description="The BOM job the line belongs to")
+    line: int | None = Field(None, ge=1, le=10_000_000, description="Line (row) number in that job")
+    line_text: str | None = Field(None, max_length=2000, description="The line's text, when not from a job")
+    comment: str | None = Field(None, max_length=4000)
+
+
+class FeedbackOut(BaseModel):
+    id: str
+    siret: str
+    label: str
+    job_id: str | None = None
+    line: int | None = None
+    line_text: str | None = None
+    comment: str | None = None
+    created_at: datetime
+
+
+class FeedbackList(BaseModel):
+    feedback: list[FeedbackOut]
+
+
+class ErrorOut(BaseModel):
+    """Every error: what went wrong (``detail``) and the request id to quote to support."""
+
+    detail: Any
+    request_id: str | None = None
+
+
+class BomProblemOut(BaseModel):
+    row: int | None = None
+    column: str | None = None
+    sheet: str | None = None
+    message: str
+
+
+class BomErrorOut(ErrorOut):
+    problems: list[BomProblemOut] = []
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    ready: bool
+    catalog: bool
+    database: bool
+    detail: str | None = None

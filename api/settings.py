@@ -1,0 +1,79 @@
+"""Service settings: read from the environment when the app is built, never at import.
+
+Plain pydantic model (no pydantic-settings dependency): ``Settings.from_env()``
+reads ``RELOCMATCH_*`` variables; tests build ``Settings(...)`` directly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    h = host.strip().strip("[]").lower()
+    if h in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseModel):
+    """Everything the service can be told; validated once when ``create_app`` runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str = "sqlite:///var/relocmatch.sqlite3"
+    database_schema: str | None = None  # PostgreSQL only: a schema to put the tables in (tests use one per run)
+    catalog: str = "var/catalogs/irep"
+    host: str = "127.0.0.1"  # where the server listens; key-less mode is refused beyond loopback
+    auth: Literal["keys", "none"] = "keys"
+
+    # limits: bodies are refused (413) before being read when they exceed these
+    max_request_bytes: int = Field(1_000_000, ge=1_000)
+    max_upload_bytes: int = Field(20_000_000, ge=1_000)
+    max_sync_lines: int = Field(300, ge=1)
+    max_bom_rows: int = Field(20_000, ge=1)
+    max_top: int = Field(50, ge=1)
+    sync_timeout_s: float = Field(30.0, gt=0)
+
+    # rate limit per key (token bucket, in memory, per worker process); 0 disables
+    rate_limit_per_minute: float = Field(600.0, ge=0)
+    rate_limit_burst: int = Field(60, ge=1)
+
+    # durable jobs
+    job_threads: int = Field(1, ge=1, le=8)
+    job_heartbeat_s: float = Field(5.0, gt=0)
+    job_stale_after_s: float = Field(60.0, gt=0)  # a running job whose heartbeat is older is another dead worker's
+    job_max_attempts: int = Field(2, ge=1)  # attempts before an interrupted job is marked failed
+    job_poll_s: float = Field(2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _no_keyless_beyond_loopback(self) -> Settings:
+        if self.auth == "none" and not is_loopback(self.host):
+            raise ValueError(
+                f"key-less mode (--no-auth) is only allowed on a loopback host, not {self.host!r}; "
+                "create a key with `relocmatch keys create --name NAME` instead"
+            )
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``RELOCMATCH_<FIELD>`` variables (e.g. RELOCMATCH_DATABASE_URL)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = env.get(f"RELOCMATCH_{name.upper()}")
+            if raw is not None and raw != "":
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
