@@ -10,6 +10,7 @@ same text: `'=SUM(A1)` in the file is `=SUM(A1)` in the line.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import math
 from collections.abc import Iterable, Sequence
@@ -42,8 +43,19 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, float) and math.isnan(value):
         return ""
+    if not isinstance(value, (str, bytes)) and hasattr(value, "item") and callable(value.item):
+        try:
+            value = value.item()  # numpy / pandas scalars → Python numbers
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, float) and math.isnan(value):
+        return ""
     if isinstance(value, (list, tuple)):
-        return "; ".join(str(v) for v in value)
+        value = "; ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = "; ".join(f"{k}={v}" for k, v in value.items())
+    elif not isinstance(value, (str, int, float, bool, _dt.date, _dt.datetime, _dt.time)):
+        value = str(value)  # numpy scalars, Decimals, enums...: written as their text
     return neutralise(value)
 
 
@@ -65,7 +77,7 @@ def write_csv(rows: Iterable[dict[str, Any]], path_or_buffer: str | Path | IO[st
 
 def _num_text(v: Any) -> Any:
     if isinstance(v, float):
-        return repr(v)
+        return repr(float(v))
     return v
 
 

@@ -123,3 +123,10 @@ def test_written_lines_read_back_to_the_same_lines(lines: list[BomLine]) -> None
 
 def test_line_columns_cover_the_dataclass() -> None:
     assert set(LINE_COLUMNS) == set(BomLine(row=1).to_dict()) - {"sheet"}
+
+
+def test_export_cells_from_numpy_lists_and_dicts() -> None:
+    np = pytest.importorskip("numpy")
+    buf = io.StringIO()
+    write_csv([{"a": np.float64(1.5), "b": {"x": 1}, "c": ["=1", "b"], "d": np.int64(4), "e": float("nan")}], buf, list("abcde"))
+    assert buf.getvalue().splitlines()[1] == "1.5,x=1,'=1; b,4,"
