@@ -463,29 +463,33 @@ def breakdown(lines: pd.DataFrame, fus: pd.DataFrame, by: str) -> pd.DataFrame:
     """Indicators per group: ``by`` is ``"naf_division"`` (buyer sector), ``"hs2"`` (product
     chapter), ``"origin_country"`` or ``"company"``. Lines whose key is unknown are grouped
     under ``"?"`` so totals still add up. Sorted by imported value, largest first."""
+    import numpy as np
     import pandas as pd
 
-    keyed = lines.assign(**{by: lines[by].fillna("?")})
-    rows = []
-    for key, lg in keyed.groupby(by, sort=True):
-        fg = fus.merge(lg[["company", "line"]], on=["company", "line"], how="inner")
-        alt = alternative_shares(lg)
-        rel = relocated_shares(lg, fg)
-        rows.append(
-            {
-                by: key,
-                "lines": alt["lines"],
-                "imported_value_eur": alt["imported_value_eur"],
-                "share_regional": alt["share_regional"],
-                "share_national": alt["share_national"],
-                "share_none": alt["share_none"],
-                "relocations": rel["relocations"],
-                "value_moved_eur": rel["value_moved_eur"],
-                "share_relocated": rel["share_relocated"],
-                "abandoned": int((fg["stage"] == "abandoned").sum()),
-            }
-        )
-    out = pd.DataFrame(rows)
+    j = _joined(lines, fus)
+    key = j[by].fillna("?").astype(object)
+    v = j["annual_value_eur"]
+    contracted = j["stage"] == "contracted"
+    parts = pd.DataFrame(
+        {
+            by: key,
+            "lines": 1,
+            "imported_value_eur": v.fillna(0.0),
+            "_regional": v.where(j["alternative"] == "regional", 0.0).fillna(0.0),
+            "_national": v.where(j["alternative"] == "national", 0.0).fillna(0.0),
+            "_none": v.where(j["alternative"] == "none", 0.0).fillna(0.0),
+            "relocations": contracted.astype("int64"),
+            "value_moved_eur": j["value_moved_eur"].where(contracted, 0.0).fillna(0.0),
+            "abandoned": (j["stage"] == "abandoned").astype("int64"),
+        }
+    )
+    out = parts.groupby(by, sort=True).sum().reset_index()
+    total = out["imported_value_eur"].where(out["imported_value_eur"] > 0, np.nan)  # no known value: no share
+    for name, col in (("share_regional", "_regional"), ("share_national", "_national"), ("share_none", "_none")):
+        out[name] = out[col] / total
+    out["share_relocated"] = out["value_moved_eur"] / total
+    out = out[[by, "lines", "imported_value_eur", "share_regional", "share_national", "share_none",
+               "relocations", "value_moved_eur", "share_relocated", "abandoned"]]
     if out.empty:
         return out
     return out.sort_values(["imported_value_eur", by], ascending=[False, True], kind="stable").reset_index(drop=True)

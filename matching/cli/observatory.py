@@ -42,15 +42,18 @@ def report(
         if db and (lines or events):
             raise RelocmatchError("give either --db or --lines/--events, not both")
         if db:
-            try:
-                from api.store import Store  # the API store owns the tables
+            try:  # the API store owns the tables; imported only for --db
+                import api.store as st
             except ImportError as exc:
                 raise RelocmatchError(f"--db needs the API store (api/store.py): {exc}") from None
-            store = Store(db)
+            if not hasattr(st, "obs_records"):
+                raise RelocmatchError("--db: this store has no observatory tables (api.store.obs_records)")
+            store = st.Store(db)
             try:
-                tracked, followups = store.observatory_records()
+                store.create_all()  # an empty database gives an empty report, not an error
+                tracked, followups = st.obs_records(store)
             finally:
-                store.close() if hasattr(store, "close") else None
+                store.dispose()
         elif lines and events:
             tracked, followups = obs.read_tracked_lines(lines), obs.read_followups(events)
         else:
