@@ -591,7 +591,173 @@ def _make_engine(url: str, *, schema: str | None, echo: bool) -> Engine:
             cur.close()
 
         return engine
-    engine = sa.create_engine(url, echo=echo, pool_pre_ping=True)
-    if schema:
-        engine = engine.execution_options(schema_translate_map={None: schema})
-    return engine
+    connect_args: dict[str, Any] = {}
+    if schema:  # every statement, ORM or raw SQL, resolves in this schema only
+        if not schema.replace("_", "").isalnum():
+            raise ValueError(f"database schema {schema!r}: expected letters, digits and underscores")
+        connect_args["options"] = f"-csearch_path={schema}"
+    return sa.create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+
+
+# ---------------------------------------------------------------------------------------
+# Relocation observatory (issue 8): tracked BOM lines and their dated follow-up events.
+# Appended by the observatory area; the domain rules (allowed transitions, reasons,
+# supplier/tier/value on contract) live in matching.observatory and are enforced here
+# inside the write transaction, with the tracked line's row locked on PostgreSQL.
+# Visibility: the local principal sees everything; a key with an organisation sees its
+# organisation's rows; a key without one sees its own rows.
+
+obs_tracked_lines = sa.Table(
+    "obs_tracked_lines",
+    metadata,
+    sa.Column("company", sa.String(200), primary_key=True),
+    sa.Column("line", sa.Integer, primary_key=True),
+    sa.Column("owner_key_id", sa.String(32), nullable=False, index=True),
+    sa.Column("org", sa.String(200), nullable=True, index=True),
+    sa.Column("job_id", sa.String(32), nullable=True),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("code", sa.String(16), nullable=True),
+    sa.Column("origin_country", sa.String(8), nullable=True),
+    sa.Column("annual_value_eur", sa.Float, nullable=True),
+    sa.Column("buyer_naf", sa.String(8), nullable=True),
+    sa.Column("best_tier", sa.String(16), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+obs_events = sa.Table(
+    "obs_followup_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("company", sa.String(200), nullable=False),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, ... per (company, line): the funnel order
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("event_date", sa.Date, nullable=False),
+    sa.Column("reason", sa.String(16), nullable=True),
+    sa.Column("supplier_siret", sa.String(14), nullable=True),
+    sa.Column("supplier_tier", sa.String(16), nullable=True),
+    sa.Column("value_moved_eur", sa.Float, nullable=True),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("by_key_id", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(["company", "line"], ["obs_tracked_lines.company", "obs_tracked_lines.line"], ondelete="CASCADE"),
+    sa.UniqueConstraint("company", "line", "seq", name="uq_obs_event_seq"),
+)
+
+
+def _obs_visible(q: Any, owner: Principal | None) -> Any:
+    if owner is None or owner.key_id == LOCAL_KEY_ID:
+        return q
+    if owner.org:
+        return q.where(obs_tracked_lines.c.org == owner.org)
+    return q.where(obs_tracked_lines.c.owner_key_id == owner.key_id)
+
+
+def _obs_line(r: Any) -> Any:
+    from matching.observatory import TrackedLine
+
+    return TrackedLine(
+        company=r.company, line=r.line, annual_value_eur=r.annual_value_eur, origin_country=r.origin_country,
+        code=r.code, buyer_naf=r.buyer_naf, best_tier=r.best_tier, description=r.description or "",
+    )
+
+
+def _obs_event(r: Any) -> Any:
+    from matching.observatory import FollowUpEvent
+
+    return FollowUpEvent(
+        stage=r.stage, on=r.event_date, reason=r.reason, supplier_siret=r.supplier_siret, supplier_tier=r.supplier_tier,
+        value_moved_eur=r.value_moved_eur, note=r.note or "",
+    )
+
+
+def obs_upsert_lines(store: Store, owner: Principal, lines: Iterable[Any], *, job_id: str | None = None) -> int:
+    """Insert or update tracked lines (matching.observatory.TrackedLine). A line another
+    organisation tracks is not touched (PermissionError: say which, never overwrite)."""
+    now = utcnow()
+    n = 0
+    with store._tx() as conn:
+        for ln in lines:
+            key = (obs_tracked_lines.c.company == ln.company) & (obs_tracked_lines.c.line == ln.line)
+            row = conn.execute(sa.select(obs_tracked_lines.c.owner_key_id, obs_tracked_lines.c.org).where(key)).first()
+            values = dict(
+                description=ln.description or "", code=ln.code, origin_country=ln.origin_country,
+                annual_value_eur=ln.annual_value_eur, buyer_naf=ln.buyer_naf, best_tier=ln.best_tier, updated_at=now,
+            )
+            if row is None:
+                conn.execute(obs_tracked_lines.insert().values(
+                    company=ln.company, line=ln.line, owner_key_id=owner.key_id, org=owner.org, job_id=job_id,
+                    created_at=now, **values))
+            else:
+                if owner.key_id != LOCAL_KEY_ID and not (
+                    (owner.org and row.org == owner.org) or row.owner_key_id == owner.key_id
+                ):
+                    raise PermissionError(f"{ln.company} line {ln.line} is tracked by another organisation")
+                conn.execute(obs_tracked_lines.update().where(key).values(**values))
+            n += 1
+        store._audit(conn, owner.key_id, "observatory.lines", job_id, {"lines": n})
+    return n
+
+
+def obs_track_job(store: Store, owner: Principal, job_id: str, *, company: str, buyer_naf: str | None = None) -> int | None:
+    """Track every line of one of ``owner``'s finished jobs (its result gives each line's best
+    tier). None when the job is not found or has no result yet."""
+    from matching.observatory import tracked_lines_from_result
+
+    result = store.get_result(job_id, owner)
+    if result is None:
+        return None
+    return obs_upsert_lines(store, owner, tracked_lines_from_result(result, company=company, buyer_naf=buyer_naf),
+                            job_id=job_id)
+
+
+def obs_add_event(store: Store, owner: Principal, company: str, line: int, event: Any) -> Any | None:
+    """Append one event to a line's follow-up, checking the transition against the stored
+    history in the same transaction. Returns the new FollowUp; None when the line is not
+    tracked (or not visible); raises matching.observatory.FollowUpError when not allowed."""
+    from matching.observatory import FollowUp
+
+    with store._tx() as conn:
+        q = _obs_visible(sa.select(obs_tracked_lines.c.company).where(
+            (obs_tracked_lines.c.company == company) & (obs_tracked_lines.c.line == line)), owner)
+        if conn.execute(q.with_for_update()).first() is None:
+            return None
+        rows = conn.execute(sa.select(obs_events).where(
+            (obs_events.c.company == company) & (obs_events.c.line == line)).order_by(obs_events.c.seq)).all()
+        fu = FollowUp(company, line, tuple(_obs_event(r) for r in rows)).advance(event)
+        conn.execute(obs_events.insert().values(
+            company=company, line=line, seq=len(rows) + 1, stage=event.stage, event_date=event.on, reason=event.reason,
+            supplier_siret=event.supplier_siret, supplier_tier=event.supplier_tier,
+            value_moved_eur=event.value_moved_eur, note=event.note or "", by_key_id=owner.key_id, created_at=utcnow()))
+        store._audit(conn, owner.key_id, "observatory.event", f"{company}#{line}", {"stage": event.stage})
+    return fu
+
+
+def obs_records(store: Store, owner: Principal | None = None, *, companies: Iterable[str] | None = None) -> tuple[list[Any], list[Any]]:
+    """Every visible tracked line and follow-up (matching.observatory records), for indicators."""
+    from matching.observatory import FollowUp
+
+    q = _obs_visible(sa.select(obs_tracked_lines), owner)
+    if companies is not None:
+        q = q.where(obs_tracked_lines.c.company.in_(list(companies)))
+    q = q.order_by(obs_tracked_lines.c.company, obs_tracked_lines.c.line)
+    with store.engine.connect() as conn:
+        lines = [_obs_line(r) for r in conn.execute(q)]
+        keys = {(ln.company, ln.line) for ln in lines}
+        evs: dict[tuple[str, int], list[Any]] = {}
+        for r in conn.execute(sa.select(obs_events).order_by(obs_events.c.company, obs_events.c.line, obs_events.c.seq)):
+            if (r.company, r.line) in keys:
+                evs.setdefault((r.company, r.line), []).append(_obs_event(r))
+    return lines, [FollowUp(c, n, tuple(e)) for (c, n), e in evs.items()]
+
+
+def obs_followup(store: Store, owner: Principal | None, company: str, line: int) -> tuple[Any, Any] | None:
+    """(TrackedLine, FollowUp) of one visible line, or None."""
+    lines, fus = obs_records(store, owner, companies=[company])
+    ln = next((x for x in lines if x.line == line), None)
+    if ln is None:
+        return None
+    from matching.observatory import FollowUp
+
+    return ln, next((f for f in fus if f.line == line), FollowUp(company, line))
