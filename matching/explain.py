@@ -14,6 +14,11 @@ from matching.types import ActivityGuess, Reason, Supplier
 ROUTE_LABELS: Mapping[str, tuple[str, str]] = {
     "cn-cpa": ("table officielle", "official table"),
     "hs6-cn8-expanded": ("table officielle, via les CN8 du SH6", "official table, via the CN8 codes of the HS6"),
+    "hs4-cn8-expanded": ("table officielle, via les CN8 du SH4", "official table, via the CN8 codes of the HS4"),
+    "cn2021-cpa": ("table officielle CN 2021", "official CN 2021 table"),
+    "cn8-sibling": ("table officielle, code CN8 voisin", "official table, neighbouring CN8 code"),
+    "hs2-cn8-expanded": ("table officielle, via les CN8 du chapitre", "official table, via the CN8 codes of the chapter"),
+    "user": ("activité demandée", "requested activity"),
     "hs2017-conversion": ("table officielle après conversion SH 2022→2017", "official table after HS 2022→2017 conversion"),
     "hs-isic-fallback": ("concordance SH–CITI, approximative", "HS–ISIC concordance, approximate"),
     "text": ("d'après le texte", "from the text"),

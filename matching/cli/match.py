@@ -1,9 +1,217 @@
-"""Top-level `relocmatch` verbs owned by this module (placeholder until its issue lands)."""
+"""Top-level verbs `relocmatch match`, `search` and `evaluate` (the matching engine's edge).
+
+Thin: parse options → MatchConfig → Matcher → print or export. Heavy imports happen
+inside the commands so that `relocmatch --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import typer
+
+from matching.cli._common import user_errors
+
+FORMATS = ("json", "csv", "xlsx")
+
+
+def _short(text: str | None, n: int) -> str:
+    t = (text or "").replace("\n", " ").strip()
+    return t if len(t) <= n else t[: n - 1] + "…"
+
+
+def _config(region: str, buyer: str | None, top: int, policy: str, wholesale: bool, no_semantic: bool, lang: str = "fr"):  # noqa: ANN202
+    from matching.config import MatchConfig
+
+    return MatchConfig(region=region, buyer=buyer, top_n=top, tier_policy=policy, include_wholesale=wholesale,
+                       semantic=False if no_semantic else None, lang=lang)
+
+
+def _best(lr, tier: str) -> str:  # noqa: ANN001
+    for m in lr.suppliers:
+        if m.tier == tier:
+            s = m.supplier
+            where = s.departement or "?"
+            km = f", {m.distance_km:.0f} km" if m.distance_km is not None else ""
+            return f"{_short(s.name, 28)} ({s.naf}, {where}{km}) {m.score:.2f}"
+    return "—"
+
+
+def print_summary(result, console) -> None:  # noqa: ANN001
+    """The per-line table and the totals, readable in a terminal."""
+    from rich.table import Table
+
+    t = Table(title="relocmatch — meilleurs fournisseurs par ligne", show_lines=False, expand=False)
+    for col, kw in (("ligne", {"justify": "right"}), ("description", {"max_width": 34}), ("produit", {"max_width": 30}),
+                    ("activité", {"max_width": 26}), ("meilleur Grand Est / région", {"max_width": 44}),
+                    ("meilleur national", {"max_width": 44}), ("statut", {})):
+        t.add_column(col, overflow="fold", **kw)
+    for lr in result.lines:
+        p = lr.products[0] if lr.products else None
+        a = lr.activities[0] if lr.activities else None
+        status = lr.status if not lr.errors else f"{lr.status}: {_short(lr.errors[0], 40)}"
+        t.add_row(
+            str(lr.line.row),
+            _short(lr.line.description, 34),
+            f"{p.code} {_short(p.label, 22)}" if p else "—",
+            f"{a.naf} {_short(a.label, 18)}" if a else "—",
+            _best(lr, "regional"),
+            _best(lr, "national"),
+            status,
+        )
+    console.print(t)
+    s = result.summary
+    share = s.get("value_share_regional")
+    console.print(
+        f"{s['lines']} lignes : {s['matched']} avec fournisseurs, {s['no_candidate']} sans candidat, "
+        f"{s['skipped']} ignorées, {s['error']} en erreur ; {s['with_regional']} avec un fournisseur de la région"
+        + (f" ({share:.0%} de la valeur importée)" if share is not None else "")
+    )
+    eng = result.engine
+    if eng and not eng.get("semantic"):
+        console.print("canal sémantique : non utilisé (lexical seulement)", style="dim")
+
+
+def match(
+    bom: Path = typer.Argument(..., help="BOM / purchase-list file (CSV, XLSX, ODS, JSON)."),
+    catalog: Path = typer.Option(..., "--catalog", "-c", help="Catalog folder built by `relocmatch catalog build`."),
+    region: str = typer.Option("44", "--region", help="Région shown first (INSEE code; 44 = Grand Est)."),
+    buyer: str | None = typer.Option(None, "--buyer", help="Buyer's commune code (INSEE) or postcode, for distances."),
+    top: int = typer.Option(10, "--top", help="Suppliers per line."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help="json, csv or xlsx (default: from --out, else a table)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the result to this file."),
+    map_: str | None = typer.Option(None, "--map", help="Override BOM columns: description=B,code=C,..."),
+    sheet: str | None = typer.Option(None, "--sheet", help="Workbook sheet to read."),
+    policy: str = typer.Option("regional-first", "--policy", help="Tier policy: regional-first, boost or none."),
+    wholesale: bool = typer.Option(False, "--wholesale", help="Also offer distributors (NAF 46) as a second choice."),
+    no_semantic: bool = typer.Option(False, "--no-semantic", help="Lexical channels only (no embedding model)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    data: Path | None = typer.Option(None, "--data", help="Reference-data folder (default $RELOCMATCH_DATA)."),
+) -> None:
+    """Match every line of a BOM to French suppliers, région first; print a summary, export the result."""
+    with user_errors():
+        from rich.console import Console
+
+        from matching.bom import read_bom
+        from matching.cli.bom import _parse_map
+        from matching.errors import ConfigError
+        from matching.pipeline import Matcher
+        from matching.results import export_result, result_to_dict
+
+        if fmt is None and out is not None:
+            fmt = out.suffix.lower().lstrip(".") or "json"
+        if fmt is not None and fmt not in FORMATS:
+            raise ConfigError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+        config = _config(region, buyer, top, policy, wholesale, no_semantic)
+        err = Console(stderr=True)
+        bom_res = read_bom(bom, mapping=_parse_map(map_), sheet=sheet)
+        lines = bom_res.lines
+        err.print(f"{bom.name}: {len(lines)} lignes lues ({len(bom_res.items)} articles)", style="dim")
+        with err.status("chargement du catalogue et du modèle…"):
+            matcher = Matcher.from_catalog(catalog, config, data_dir=data)
+        if quiet or not lines:
+            result = matcher.match(lines)
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err, transient=True) as bar:
+                task = bar.add_task("rapprochement", total=len(lines))
+                result = matcher.match(lines, progress=lambda i, n: bar.update(task, completed=i))
+        if out is not None:
+            export_result(result, out, fmt or "json", lang=config.lang)
+        if fmt == "json" and out is None:
+            sys.stdout.write(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2) + "\n")
+            return
+        if fmt in ("csv", "xlsx") and out is None:
+            if fmt == "xlsx":
+                raise ConfigError("--format xlsx needs --out FILE")
+            export_result(result, sys.stdout, "csv", lang=config.lang)
+            return
+        con = Console()
+        if not con.is_terminal:
+            con = Console(width=200)
+        print_summary(result, con)
+        if out is not None:
+            err.print(f"résultat écrit dans {out}")
+
+
+def search(
+    text: str = typer.Argument(..., help="Product description, e.g. 'roulements à billes'."),
+    catalog: Path = typer.Option(..., "--catalog", "-c", help="Catalog folder."),
+    code: str | None = typer.Option(None, "--code", help="HS/CN code, e.g. 8482.10."),
+    naf: str | None = typer.Option(None, "--naf", help="Force the activity (NAF sous-classe, e.g. 28.15Z)."),
+    region: str = typer.Option("44", "--region", help="Région shown first."),
+    buyer: str | None = typer.Option(None, "--buyer", help="Buyer's commune code or postcode."),
+    top: int = typer.Option(10, "--top", help="Suppliers to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print the line result as JSON."),
+    lang: str = typer.Option("fr", "--lang", help="Language of the reasons: fr or en."),
+    no_semantic: bool = typer.Option(False, "--no-semantic", help="Lexical channels only."),
+    data: Path | None = typer.Option(None, "--data", help="Reference-data folder (default $RELOCMATCH_DATA)."),
+) -> None:
+    """Search suppliers for one product description (and/or code)."""
+    with user_errors():
+        from rich.console import Console
+        from matching.pipeline import Matcher
+        from matching.results import line_result_to_dict
+
+        config = _config(region, buyer, top, "regional-first", False, no_semantic, lang)
+        matcher = Matcher.from_catalog(catalog, config, data_dir=data)
+        lr = matcher.search(text, code=code, naf=naf, top=top)
+        if as_json:
+            sys.stdout.write(json.dumps(line_result_to_dict(lr), ensure_ascii=False, indent=2) + "\n")
+            return
+        con = Console()
+        if not con.is_terminal:
+            con = Console(width=160)
+        for p in lr.products[:3]:
+            con.print(f"produit  {p.code} ({p.system}) {p.label}  [dim]{p.score:.2f} {p.source}[/dim]")
+        for a in lr.activities[:3]:
+            con.print(f"activité {a.naf} {a.label}  [dim]{a.score:.2f} {a.route}[/dim]")
+        for w in lr.warnings:
+            con.print(f"[yellow]attention[/yellow] {w}")
+        for m in lr.suppliers:
+            s = m.supplier
+            con.print(f"[bold]{m.rank:>2}.[/bold] [{'green' if m.tier == 'regional' else 'cyan'}]{m.tier:8}[/] "
+                      f"{m.score:.2f}  [bold]{s.name}[/bold] — NAF {s.naf} — {s.commune or '?'} ({s.departement or '?'})"
+                      f" — SIRET {s.siret}", highlight=False)
+            for r in m.reasons:
+                if r.contribution > 0 or r.signal in ("activity", "geography"):
+                    con.print(f"      · {r.text_en if lang == 'en' and r.text_en else r.text}", highlight=False)
+        if lr.status != "matched":
+            con.print(f"statut : {lr.status}")
+
+
+def evaluate(
+    labels: Path = typer.Argument(..., help="Labelled lines CSV: id,lang,description,code,...,hs6,naf"),
+    catalog: Path = typer.Option(..., "--catalog", "-c", help="Catalog folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print all metrics as JSON."),
+    no_semantic: bool = typer.Option(False, "--no-semantic", help="Lexical channels only."),
+    no_baseline: bool = typer.Option(False, "--no-baseline", help="Skip the BM25 baseline."),
+    limit: int | None = typer.Option(None, "--limit", help="Evaluate only the first N lines."),
+    data: Path | None = typer.Option(None, "--data", help="Reference-data folder (default $RELOCMATCH_DATA)."),
+) -> None:
+    """Measure product, activity and supplier quality on labelled lines, side by side with BM25."""
+    with user_errors():
+        from rich.console import Console
+
+        from matching.evaluate import format_report, load_labels, run_evaluation
+        from matching.pipeline import Matcher
+
+        rows = load_labels(labels)[: limit or None]
+        config = _config("44", None, 10, "regional-first", False, no_semantic)
+        matcher = Matcher.from_catalog(catalog, config, data_dir=data)
+        report = run_evaluation(matcher, rows, baseline=not no_baseline)
+        if as_json:
+            sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+            return
+        Console().print(format_report(report))
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's verbs to the root app."""
+    """Attach `match`, `search` and `evaluate` to the root app."""
+    app.command("match")(match)
+    app.command("search")(search)
+    app.command("evaluate")(evaluate)
