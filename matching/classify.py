@@ -29,10 +29,12 @@ Encoder = Callable[[list[str]], np.ndarray]
 
 # Depth weights of the lexical evidence (CN8 own label, HS6 group, HS4 heading) and the
 # share of the semantic channel by query language (the model is English-only).
-_DEPTH_WEIGHTS = (0.45, 0.25, 0.30)
-_SEM_SHARE = {"en": 0.45, None: 0.3, "fr": 0.25, "de": 0.2}
+_DEPTH_WEIGHTS = (0.5, 0.3, 0.2)
+_SEM_SHARE = {"en": 0.45, None: 0.3, "fr": 0.25, "de": 0.25}
 # A text reading is "confident" when its best score clears this (used to flag code conflicts).
 _CONFIDENT = 0.35
+# Bump when the document construction changes (part of the on-disk index cache key).
+_INDEX_VERSION = "lex-1"
 
 # Exclusion clauses and filler of the nomenclature texts: they add words the product is NOT.
 _EXCL_RE = re.compile(
@@ -58,17 +60,56 @@ class ClassifyResult:
     lang: str | None = None
 
 
+def _vectorizers():  # type: ignore[no-untyped-def]
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2, dtype=np.float32)
+    return word, char
+
+
 class _LexIndex:
-    """Word (1–2 grams) + character (3–5 grams) TF-IDF over normalised documents."""
+    """Word (1–2 grams) + character (3–5 grams) TF-IDF over normalised documents.
 
-    def __init__(self, docs: list[str]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    Saved as a folder of arrays and JSON (``save``/``load``), never pickled.
+    """
 
-        self.word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
-        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2, dtype=np.float32)
+    def __init__(self, docs: list[str] | None) -> None:
+        self.word, self.char = _vectorizers()
+        if docs is None:
+            return
         self.Xw = self.word.fit_transform(docs).T.tocsr()  # terms × docs: a query row times this is one sparse dot
         self.Xc = self.char.fit_transform(docs).T.tocsr()
+        self._finish()
+
+    def _finish(self) -> None:
         self.vocab = [t for t in self.word.vocabulary_ if " " not in t]
+
+    def save(self, folder: Path) -> None:
+        import json
+
+        import scipy.sparse as sp
+
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, vec, X in (("word", self.word, self.Xw), ("char", self.char, self.Xc)):
+            (folder / f"{name}_vocab.json").write_text(json.dumps({k: int(v) for k, v in vec.vocabulary_.items()}))
+            np.save(folder / f"{name}_idf.npy", vec.idf_.astype(np.float64), allow_pickle=False)
+            sp.save_npz(folder / f"{name}_X.npz", X)
+
+    @classmethod
+    def load(cls, folder: Path) -> _LexIndex:
+        import json
+
+        import scipy.sparse as sp
+
+        self = cls(None)
+        for name, vec in (("word", self.word), ("char", self.char)):
+            vec.vocabulary_ = json.loads((folder / f"{name}_vocab.json").read_text())
+            vec.idf_ = np.load(folder / f"{name}_idf.npy", allow_pickle=False)
+        self.Xw = sp.load_npz(folder / "word_X.npz").tocsr()
+        self.Xc = sp.load_npz(folder / "char_X.npz").tocsr()
+        self._finish()
+        return self
 
     def scores(self, queries: list[str]) -> np.ndarray:
         """Cosine similarity of each query to every document: (n_queries, n_docs), mean of word and char."""
@@ -101,19 +142,9 @@ class ProductClassifier:
         self.hs_label = dict(zip(hs["hscode"], hs["description"]))
         heading = self._headings(data_dir)
 
-        cn8_docs = [
-            analyze(" . ".join(clean_label(x) for x in (self.label_fr[c], self.label_en.get(c, ""), self.label_de.get(c, "")))).text
-            for c in self.codes
-        ]
         self.hs6: list[str] = sorted({c[:6] for c in self.codes})
         self.hs4: list[str] = sorted({c[:4] for c in self.codes})
-        by6: dict[str, list[str]] = {}
-        for c, d in zip(self.codes, cn8_docs):
-            by6.setdefault(c[:6], []).append(d)
-        hs6_docs = [" ".join([analyze(self.hs_label.get(h, "")).text, *by6[h]]) for h in self.hs6]
-        hs4_docs = [analyze(" . ".join(heading.get(h, [])) + " . " + self.hs_label.get(h, "")).text for h in self.hs4]
-
-        self.index = _LexIndex(cn8_docs + hs6_docs + hs4_docs)
+        self.index = self._lex_index(heading)
         n8, n6 = len(self.codes), len(self.hs6)
         self._slices = (slice(0, n8), slice(n8, n8 + n6), slice(n8 + n6, n8 + n6 + len(self.hs4)))
         pos6 = {h: i for i, h in enumerate(self.hs6)}
@@ -136,6 +167,54 @@ class ProductClassifier:
         self._activity_index: _ActivityIndex | None = None
 
     # ------------------------------------------------------------ reference
+    def _docs(self, heading: dict[str, list[str]]) -> list[str]:
+        """Normalised documents: one per CN8 (FR+EN+DE labels), per HS6 (its label and every
+        CN8 label under it) and per HS4 (heading texts in three languages)."""
+        cn8_docs = [
+            analyze(" . ".join(clean_label(x) for x in (self.label_fr[c], self.label_en.get(c, ""), self.label_de.get(c, ""))), lang=False).text
+            for c in self.codes
+        ]
+        by6: dict[str, list[str]] = {}
+        for c, d in zip(self.codes, cn8_docs):
+            by6.setdefault(c[:6], []).append(d)
+        hs6_docs = [" ".join([analyze(self.hs_label.get(h, ""), lang=False).text, *by6[h]]) for h in self.hs6]
+        hs4_docs = [analyze(" . ".join(heading.get(h, [])) + " . " + self.hs_label.get(h, ""), lang=False).text for h in self.hs4]
+        return cn8_docs + hs6_docs + hs4_docs
+
+    def _lex_index(self, heading: dict[str, list[str]]) -> _LexIndex:
+        """The lexical index, from the on-disk cache when the data, tables and code are unchanged."""
+        import hashlib
+        import json
+
+        from matching import text as _text
+        from matching.embed import cache_dir
+
+        h = hashlib.sha256()
+        h.update(_INDEX_VERSION.encode())
+        for src in (Path(_text.__file__), *sorted(_text.RESOURCES.glob("*.csv"))):
+            h.update(src.read_bytes())
+        h.update("\x00".join(self.codes).encode())
+        h.update(json.dumps([self.label_fr, self.label_en, self.label_de, heading, self.hs_label], sort_keys=True).encode())
+        folder = cache_dir() / f"classify-lex-{h.hexdigest()[:16]}"
+        self.index_cache = folder
+        if (folder / "done").exists():
+            try:
+                self.index_cached = True
+                return _LexIndex.load(folder)
+            except (OSError, ValueError, KeyError):
+                pass
+        self.index_cached = False
+        idx = _LexIndex(self._docs(heading))
+        try:
+            tmp = folder.with_name(folder.name + f".tmp{id(self)}")
+            idx.save(tmp)
+            (tmp / "done").write_text("ok")
+            if not folder.exists():
+                tmp.rename(folder)
+        except OSError:
+            pass  # a read-only cache is not an error: we just rebuild next time
+        return idx
+
     @staticmethod
     def _headings(data_dir: str | Path | None) -> dict[str, list[str]]:
         """HS4 heading texts in FR/EN/DE from the TARIC tree (hier_pos 4 rows)."""

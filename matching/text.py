@@ -244,11 +244,14 @@ def guess_lang(text: str) -> Lang | None:
     return best if scores[best] > 0 else None
 
 
-def analyze(text: str | None, *, expand: bool = True, stop: bool = True) -> Normalized:
-    """Normalise a query or a reference text (see module doc). None/empty gives an empty result."""
+def analyze(text: str | None, *, expand: bool = True, stop: bool = True, lang: bool = True) -> Normalized:
+    """Normalise a query or a reference text (see module doc). None/empty gives an empty result.
+
+    ``lang=False`` skips the language guess (reference texts, whose language is known).
+    """
     if not text:
         return Normalized("", (), (), None)
-    lang = guess_lang(text)
+    guessed = guess_lang(text) if lang else None
     folded = fold(text)
     parts: list[str] = []
     for m in _PART_RE.finditer(folded):  # before expansion: "6205-2rs" stays one token
@@ -271,7 +274,7 @@ def analyze(text: str | None, *, expand: bool = True, stop: bool = True) -> Norm
         if any(c.isdigit() for c in w):
             continue  # digits+letters: a part number, kept in `parts`
         tokens.append(stem(w))
-    return Normalized(" ".join(tokens), tuple(tokens), tuple(dict.fromkeys(parts)), lang, tuple(used))
+    return Normalized(" ".join(tokens), tuple(tokens), tuple(dict.fromkeys(parts)), guessed, tuple(used))
 
 
 def normalize(text: str | None) -> str:
