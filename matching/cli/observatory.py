@@ -112,13 +112,19 @@ def _print_table(table, top: int) -> None:  # noqa: ANN001 - a DataFrame
     from rich.table import Table
 
     t = Table(title=f"Relocation potential (region {table.attrs.get('region')})")
-    for c in ("rank", "hs4", "label", "imported_value_eur", "top_origin", "activities", "establishments_fr", "establishments_region"):
-        t.add_column(c, overflow="fold", max_width=40 if c == "label" else None)
+    heads = {"rank": "#", "hs4": "HS4", "label": "product", "imported_value_eur": "imported EUR",
+             "top_origin": "origin", "activities": "NAF", "establishments_fr": "estab. FR",
+             "establishments_region": "in region"}
+    for c, head in heads.items():
+        if c == "label":
+            t.add_column(head, overflow="ellipsis", no_wrap=True, max_width=40)
+        else:
+            t.add_column(head, justify="right" if c.startswith(("imported", "establishments", "rank")) else "left")
     for _, r in table.head(top).iterrows():
         v = r["imported_value_eur"]
         t.add_row(
-            str(r["rank"]), r["hs4"], (r["label"] or "")[:80], "?" if v != v else f"{v:,.0f}", str(r["top_origin"] or ""),
-            r["activities"], str(r["establishments_fr"]), str(r["establishments_region"]),
+            str(r["rank"]), r["hs4"], r["label"] if isinstance(r["label"], str) else "", "?" if v != v else f"{v:,.0f}", r["top_origin"] if isinstance(r["top_origin"], str) else "",
+            r["activities"] or "", str(r["establishments_fr"]), str(r["establishments_region"]),
         )
     Console().print(t)
 
