@@ -21,7 +21,7 @@ from matching.features import FEATURE_NAMES, compute_features
 from matching.index import CatalogIndex, load_catalog_index, naf_labels, tokenize
 from matching.rank import LinearRanker, tier_order
 from matching.results import MatchResult, summarise
-from matching.retrieve import CatalogArrays, retrieve
+from matching.retrieve import Candidates, CatalogArrays, retrieve
 from matching.types import ActivityGuess, BomLine, LineResult, Supplier, SupplierMatch
 
 ENGINE_VERSION = "0.1"
@@ -178,6 +178,22 @@ class Matcher:
         return out
 
     # -- the stages, in order ------------------------------------------------------------------
+    def retrieve_for(
+        self,
+        line: BomLine,
+        products: Sequence[Any],
+        activities: Sequence[ActivityGuess],
+        *,
+        config: MatchConfig | None = None,
+        buyer: tuple[float, float] | None = None,
+    ) -> tuple[list[str], Candidates]:
+        """The retrieval stage alone (query words, candidates): used by ranking and by the evaluation."""
+        config = config or self.config
+        tokens = tokenize(line.description)
+        if len(tokens) < 2 and products:
+            tokens += tokenize(products[0].label)
+        return tokens, retrieve(tokens, activities, self.index, self.arrays, config, buyer=buyer)
+
     def _rank_line(
         self,
         line: BomLine,
@@ -187,10 +203,7 @@ class Matcher:
         config: MatchConfig,
         buyer: tuple[float, float] | None,
     ) -> LineResult:
-        tokens = tokenize(line.description)
-        if len(tokens) < 2 and products:
-            tokens += tokenize(products[0].label)
-        cands = retrieve(tokens, activities, self.index, self.arrays, config, buyer=buyer)
+        tokens, cands = self.retrieve_for(line, products, activities, config=config, buyer=buyer)
         if len(cands) == 0:
             why = ("aucun fournisseur du catalogue ne porte ces activités ni ces mots"
                    if activities or tokens else "ni code ni texte exploitable")
