@@ -42,3 +42,12 @@ def irep_catalog_dir(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -
     build_catalog([("irep", data_dir / "establishments" / "irep_etablissements_industriels.csv")], out,
                   progress=False, data_dir=data_dir)
     return out
+
+
+@pytest.fixture(scope="session")
+def matcher(irep_catalog_dir: Path, data_dir: Path):
+    """The real engine: IREP catalog, real classifier (semantic channel when installed), defaults."""
+    from matching.config import MatchConfig
+    from matching.pipeline import Matcher
+
+    return Matcher.from_catalog(irep_catalog_dir, MatchConfig(), data_dir=data_dir)
