@@ -4,7 +4,6 @@ test_observatory.py, entered event by event over HTTP, gives the same indicators
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import uuid
@@ -52,33 +51,9 @@ def make_client(request, tmp_path):
         c.__exit__(None, None, None)
 
 
-def _load_fixture(client: TestClient, headers: dict | None = None) -> None:
-    with open(FIX / "lines.csv", encoding="utf-8") as fh:
-        lines = [
-            {"company": r["company"], "line": int(r["line"]), "description": r["description"], "code": r["code"],
-             "origin_country": r["origin_country"],
-             "annual_value_eur": float(r["annual_value_eur"]) if r["annual_value_eur"] else None,
-             "buyer_naf": r["buyer_naf"], "best_tier": None if r["best_tier"] == "none" else r["best_tier"]}
-            for r in csv.DictReader(fh)
-        ]
-    r = client.post("/v1/observatory/lines", json={"lines": lines}, headers=headers or {})
-    assert r.status_code == 201, r.text
-    assert r.json() == {"tracked": 9}
-    with open(FIX / "events.csv", encoding="utf-8") as fh:
-        for e in csv.DictReader(fh):
-            body = {"stage": e["stage"], "on": e["date"], "note": e["note"]}
-            for k in ("reason", "supplier_siret", "supplier_tier"):
-                if e[k]:
-                    body[k] = e[k]
-            if e["value_moved_eur"]:
-                body["value_moved_eur"] = float(e["value_moved_eur"])
-            r = client.post(f"/v1/observatory/followups/{e['company']}/{e['line']}/events", json=body, headers=headers or {})
-            assert r.status_code == 201, r.text
-
-
-def test_indicators_over_http_match_the_hand_computed_fixture(make_client):
+def test_indicators_over_http_match_the_hand_computed_fixture(make_client, load_fixture):
     client = make_client()
-    _load_fixture(client)
+    load_fixture(client)
     r = client.get("/v1/observatory/indicators")
     assert r.status_code == 200, r.text
     body = r.json()
@@ -101,9 +76,9 @@ def test_indicators_over_http_match_the_hand_computed_fixture(make_client):
     assert len(client.get("/v1/observatory/followups").json()) == 9
 
 
-def test_transitions_are_enforced_by_the_api(make_client):
+def test_transitions_are_enforced_by_the_api(make_client, load_fixture):
     client = make_client()
-    _load_fixture(client)
+    load_fixture(client)
     # ACME-MECA 1 is contracted: closed
     r = client.post("/v1/observatory/followups/ACME-MECA/1/events", json={"stage": "contacted", "on": "2026-05-01"})
     assert r.status_code == 409 and "cannot go from contracted to contacted" in r.json()["detail"]
@@ -131,9 +106,9 @@ def test_transitions_are_enforced_by_the_api(make_client):
     assert s["relocations"] == 4 and s["value_moved_eur"] == 595_000.0
 
 
-def test_report_download_is_a_valid_xlsx(make_client):
+def test_report_download_is_a_valid_xlsx(make_client, load_fixture):
     client = make_client()
-    _load_fixture(client)
+    load_fixture(client)
     r = client.get("/v1/observatory/report.xlsx")
     assert r.status_code == 200
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
@@ -142,14 +117,14 @@ def test_report_download_is_a_valid_xlsx(make_client):
     assert summary["relocations"] == 3
 
 
-def test_organisations_see_only_their_own_lines(make_client):
+def test_organisations_see_only_their_own_lines(make_client, load_fixture):
     client = make_client(auth="keys")
     store = client.app.state.store
     tok_a, _ = store.create_key("advisor A", org="CCI Moselle")
     tok_b, _ = store.create_key("advisor B", org="AD Grand Est")
     ha, hb = {"Authorization": f"Bearer {tok_a}"}, {"Authorization": f"Bearer {tok_b}"}
     assert client.get("/v1/observatory/indicators").status_code == 401
-    _load_fixture(client, ha)
+    load_fixture(client, ha)
     assert client.get("/v1/observatory/indicators", headers=hb).json()["summary"]["lines"] == 0
     assert client.get("/v1/observatory/followups/ACME-MECA/1", headers=hb).status_code == 404
     r = client.post("/v1/observatory/followups/GAMMA-PLAST/1/events", headers=hb,

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.observatory.test_api import _load_fixture  # noqa: F401 - same fixture loader
 
 FIX = Path(__file__).parents[1] / "fixtures" / "observatory"
 
@@ -32,9 +31,9 @@ def _app(tmp_path, auth: str = "none"):
 
 
 @pytest.fixture
-def client(tmp_path):
+def client(tmp_path, load_fixture):
     with TestClient(_app(tmp_path)) as c:
-        _load_fixture(c)
+        load_fixture(c)
         yield c
 
 
@@ -82,7 +81,7 @@ def test_page_needs_a_signed_in_advisor(tmp_path):
 
 
 @pytest.mark.browser
-def test_observatory_page_in_a_real_browser(tmp_path):
+def test_observatory_page_in_a_real_browser(tmp_path, load_fixture):
     """Serve the app with uvicorn, open the page in headless Chromium, record one step through
     the form, and keep a screenshot (docs/observatory/observatory_page.png is made this way)."""
     import socket
@@ -106,7 +105,7 @@ def test_observatory_page_in_a_real_browser(tmp_path):
         import httpx
 
         with httpx.Client(base_url=base) as hc:
-            _load_fixture(hc)
+            load_fixture(hc)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1280, "height": 900})
