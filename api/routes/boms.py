@@ -123,8 +123,14 @@ async def _from_form(request: Request, settings: Settings) -> tuple[bytes, str |
 
     read = await run_in_threadpool(read_bom, data, filename=filename, mapping=mapping, sheet=sheet)
     layout = engine._jsonable(read.layout.to_dict() if hasattr(read.layout, "to_dict") else read.layout)
+    layout = layout if isinstance(layout, dict) else {"layout": layout}
+    # rows the reader skipped or warned about, so a client can show them next to the layout
+    layout["row_reports"] = [
+        {"row": r.row, "sheet": r.sheet, "status": r.status, "messages": list(r.messages)}
+        for r in read.rows if r.status != "ok"
+    ][:500]
     lines = [engine.line_to_store(b) for b in read.lines]
-    return data, filename, lines, layout if isinstance(layout, dict) else {"layout": layout}, options
+    return data, filename, lines, layout, options
 
 
 @router.post(
