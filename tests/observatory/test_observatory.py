@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matching.errors import BomError
 from matching.observatory import (
@@ -260,3 +262,26 @@ def test_tracked_lines_from_a_match_result():
     assert best_tier_of([]) is None
     with pytest.raises(FollowUpError):
         TrackedLine(company="Z", line=1, best_tier="foreign")  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------- property: the funnel only moves forward
+
+_ORDER = {"proposed": 0, "contacted": 1, "quote": 2, "contracted": 3, "abandoned": 3}
+_KW = {
+    "contracted": {"supplier_siret": "12345678900011", "supplier_tier": "national", "value_moved_eur": 5.0},
+    "abandoned": {"reason": "other"},
+}
+
+
+@given(st.lists(st.sampled_from(list(_ORDER)), min_size=1, max_size=6))
+def test_a_history_is_accepted_iff_it_moves_forward_and_stops_at_a_final_stage(stages):
+    events = tuple(_ev(s, f"2026-01-{i + 1:02d}", **_KW.get(s, {})) for i, s in enumerate(stages))
+    ranks = [_ORDER[s] for s in stages]
+    closed_early = any(s in ("contracted", "abandoned") for s in stages[:-1])
+    expected_ok = all(a < b for a, b in zip(ranks, ranks[1:])) and not closed_early
+    try:
+        FollowUp("P", 1, events)
+        ok = True
+    except FollowUpError:
+        ok = False
+    assert ok == expected_ok
