@@ -151,3 +151,38 @@ def test_cli_errors_are_one_line_without_traceback(args, expect, cli, good_catal
 def test_cli_info_on_a_non_catalog(cli, tmp_path):
     code, out, err = cli("catalog", "info", tmp_path, "--json")
     assert code == 1 and err.startswith("error: ") and "not a catalog folder" in err
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=400) | st.text(max_size=400).map(lambda s: s.encode("utf-8")),
+       kind=st.sampled_from(["sirene", "irep"]))
+def test_arbitrary_bytes_give_a_catalog_error_never_a_crash(content, kind, tmp_path_factory, data_dir):
+    d = tmp_path_factory.mktemp("fuzz")
+    src = d / "input.csv"
+    src.write_bytes(content)
+    try:
+        build_catalog([(kind, src)], d / "cat", progress=False, indexes=False, data_dir=data_dir)
+    except CatalogError as exc:
+        assert str(exc).strip() and "\n" not in str(exc)
+    assert not any(p.name.startswith(".cat.") for p in d.iterdir())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.text(max_size=16), st.text(max_size=8), st.text(max_size=8)), max_size=8))
+def test_sirene_rows_with_arbitrary_cells_are_kept_or_counted(rows, tmp_path_factory, data_dir):
+    d = tmp_path_factory.mktemp("fuzzrows")
+    src = d / "s.csv"
+    df = pd.DataFrame(rows, columns=["siret", "activitePrincipaleEtablissement", "codeCommuneEtablissement"])
+    df.to_csv(src, index=False)
+    try:
+        rep = build_catalog([("sirene", src)], d / "cat", sections="A,B,C,D,E,G", progress=False, indexes=False,
+                            data_dir=data_dir)
+    except CatalogError as exc:
+        assert "no supplier kept" in str(exc) or "cannot read" in str(exc) or "malformed" in str(exc)
+        return
+    r = rep.sources[0]
+    assert r.kept + sum(r.rejected.values()) + sum(r.skipped.values()) == r.rows_read
