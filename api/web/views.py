@@ -23,7 +23,7 @@ STATIC = Path(__file__).parent / "static"
 STATIC_PREFIX = "/web-static"
 TOP_PER_TIER = 5
 
-ROLES = ("description", "code", "origin_country", "annual_value_eur", "quantity", "unit", "reference", "supplier")
+ROLES = ("description", "code", "origin", "value", "quantity", "unit", "unit_price", "reference", "supplier")
 
 
 @lru_cache(maxsize=1)
@@ -125,13 +125,14 @@ def summarize(result: Mapping[str, Any]) -> dict[str, Any]:
     share comes from :func:`charts.value_shares` (value-weighted, or line-weighted when the
     BOM gives no values).
     """
-    lines = list(result.get("lines", []))
+    lines = [ln for ln in result.get("lines", []) if ln.get("status") != "skipped"]
     shares = charts.value_shares(result)
     return {
         "lines": len(lines),
+        "skipped": sum(1 for ln in result.get("lines", []) if ln.get("status") == "skipped"),
         "matched": sum(1 for ln in lines if ln.get("status") == "matched"),
         "no_candidate": sum(1 for ln in lines if ln.get("status") == "no_candidate"),
-        "error": sum(1 for ln in lines if ln.get("status") in ("error", "skipped")),
+        "error": sum(1 for ln in lines if ln.get("status") == "error"),
         "with_regional": sum(1 for ln in lines if charts.line_category(ln) == "regional"),
         "share_domestic": shares.share("regional") + shares.share("national"),
         "shares": shares,
@@ -142,11 +143,13 @@ def line_views(result: Mapping[str, Any], *, top: int = TOP_PER_TIER) -> list[di
     """Each line with its top regional and top national suppliers and a CSS class for its state."""
     out = []
     for ln in result.get("lines", []):
+        if ln.get("status") == "skipped":
+            continue
         sups = ln.get("suppliers") or []
         regional = [s for s in sups if s.get("tier") == "regional"][:top]
         national = [s for s in sups if s.get("tier") != "regional"][:top]
         status = ln.get("status")
-        if status in ("error", "skipped"):
+        if status == "error":
             css = "error"
         elif not sups:
             css = "no-candidate"
@@ -185,4 +188,5 @@ def results_context(result: Mapping[str, Any], *, lang: str, region: str) -> dic
         "bar_svg": charts.value_bar_svg(summary["shares"], region_name=region_name, lang=lang),
         "dep_rows": dep_rows,
         "line_views": line_views(result),
+        "skipped_lines": [ln for ln in result.get("lines", []) if ln.get("status") == "skipped"],
     }

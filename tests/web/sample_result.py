@@ -54,6 +54,11 @@ def sample_result() -> dict[str, Any]:
                 "errors": [], "warnings": [], "products": [], "activities": [], "suppliers": [],
             },
             {
+                "line": 1, "sheet": None, "status": "skipped",
+                "input": {"description": "Nomenclature machine", "code": None, "code_raw": None, "annual_value_eur": None},
+                "errors": [], "warnings": ["title row before the header"], "products": [], "activities": [], "suppliers": [],
+            },
+            {
                 "line": 6, "sheet": None, "status": "error",
                 "input": {"description": "", "code": None, "code_raw": "xx", "annual_value_eur": None},
                 "errors": ["code 'xx' is not a product code"], "warnings": [], "products": [], "activities": [], "suppliers": [],

@@ -95,7 +95,9 @@ def _results_html(lang: str) -> str:
 
 def test_results_page_groups_lines_marks_missing_alternatives_and_has_feedback_forms():
     html = _results_html("fr")
-    assert html.count('<article class="line') == 4
+    assert html.count('<article class="line') == 4  # the skipped title row is not a line
+    assert "1 lignes du fichier ignorées" in html and "title row before the header" in html
+    assert 'data-summary="lines">4<' in html and 'data-summary="error">1<' in html
     assert 'id="line-3"' in html and "has-regional" in html
     assert re.search(r'class="line no-candidate".*?Aucune alternative française trouvée', html, re.S)
     assert re.search(r'class="line error".*?code \'xx\' is not a product code', html.replace("&#39;", "'"), re.S)
