@@ -383,7 +383,7 @@ class ProductClassifier:
                 f"code {parsed.written!r} ({given_label[:60]}) disagrees with the description, which reads as "
                 f"{products[0].code} ({products[0].label[:60]}); both readings are kept"
             )
-            given = ProductGuess(digits, system, given_label, round(max(0.5, products[0].score * 0.95), 4), "given")
+            given = ProductGuess(digits, system, given_label, round(products[0].score * 0.95, 4), "given")
             merged = sorted([given, *products], key=lambda p: -p.score)
             return ClassifyResult(merged[:top_k], warnings, channels + ("code",), lang)
         given = ProductGuess(digits, system, given_label, 0.8, "given")

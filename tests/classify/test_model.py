@@ -1,0 +1,23 @@
+"""The semantic channel with the REAL packaged model (runs in CI: a marker, not a skip)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.model
+def test_real_model_loads_offline_and_helps_english_paraphrase(data_dir) -> None:
+    from matching.classify import get_classifier
+    from matching.embed import MODEL_NAME, default_encoder
+
+    enc = default_encoder()
+    assert enc is not None and getattr(enc, "model_name", None) == MODEL_NAME
+    vec = enc(["ball bearing", "roller bearing", "cheese"])
+    assert vec.shape == (3, 384)
+    assert float(vec[0] @ vec[1]) > float(vec[0] @ vec[2])
+
+    clf = get_classifier(data_dir)
+    res = clf.classify_many(["deep groove ball bearings for electric motors", "cheddar cheese blocks"])
+    assert all("semantic" in r.channels_used for r in res)
+    assert res[0].products[0].code.startswith("8482")
+    assert res[1].products[0].code.startswith("0406")
