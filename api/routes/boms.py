@@ -96,7 +96,7 @@ async def _from_json(request: Request) -> tuple[bytes, str | None, list[dict[str
 
 
 async def _from_form(request: Request, settings: Settings) -> tuple[bytes, str | None, list[dict[str, Any]], Any, dict[str, Any]]:
-    form = await request.form(max_files=1, max_fields=10)
+    form = await request.form(max_files=1, max_fields=20)
     file = form.get("file")
     if not isinstance(file, UploadFile):
         raise RequestValidationError([{"type": "missing", "loc": ("body", "file"), "msg": "a file part named 'file' is required",
@@ -138,7 +138,9 @@ async def _from_form(request: Request, settings: Settings) -> tuple[bytes, str |
     status_code=202,
     response_model=JobOut,
     openapi_extra=_UPLOAD_BODY,
-    responses={202: {"description": "Job stored and queued; Location points to it"}},
+    responses={202: {"description": "Job stored and queued; Location points to it"},
+               400: {"model": ErrorOut, "description": "Malformed multipart body"},
+               415: {"model": ErrorOut, "description": "Neither multipart/form-data nor application/json"}},
 )
 async def create_bom(request: Request, principal: PrincipalDep, store: StoreDep, runner: RunnerDep,
                      settings: SettingsDep, response: Response) -> JobOut:
