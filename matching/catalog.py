@@ -233,6 +233,7 @@ def build_catalog(
     }
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(out_dir)
     tmp = out_dir.parent / f".{out_dir.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     t1 = time.perf_counter()
@@ -258,6 +259,23 @@ def build_catalog(
         raise
     return BuildReport(out_dir=out_dir, suppliers=len(table), sources=reports, manifest=manifest,
                        seconds_table=round(t_table, 2), seconds_indexes=round(t_idx, 2), duplicates=n_dup)
+
+
+def _remove_stale_builds(out_dir: Path) -> None:
+    """Drop ``.NAME.building-PID-*`` folders left by killed builds (their process is gone)."""
+    for p in out_dir.parent.glob(f".{out_dir.name}.building-*"):
+        try:
+            pid = int(p.name.rsplit("-", 2)[-2])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(p, ignore_errors=True)
+        except PermissionError:
+            pass
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> None:
@@ -320,6 +338,10 @@ class Catalog:
         d = Path(dir)
         mpath, tpath = d / MANIFEST_FILE, d / TABLE_FILE
         if not d.is_dir():
+            aside = sorted(d.parent.glob(f".{d.name}.old-*")) if d.parent.is_dir() else []
+            if aside:
+                raise CatalogError(f"{d}: no such catalog folder, but an interrupted build left the previous "
+                                   f"catalog at {aside[-1]}; rename it back to {d.name} or rebuild")
             raise CatalogError(f"{d}: no such catalog folder (build one with `relocmatch catalog build`)")
         if not mpath.is_file() or not tpath.is_file():
             raise CatalogError(f"{d}: not a catalog folder (expected {MANIFEST_FILE} and {TABLE_FILE}; "

@@ -186,3 +186,21 @@ def test_sirene_rows_with_arbitrary_cells_are_kept_or_counted(rows, tmp_path_fac
         return
     r = rep.sources[0]
     assert r.kept + sum(r.rejected.values()) + sum(r.skipped.values()) == r.rows_read
+
+
+def test_leftovers_of_killed_builds_are_cleaned_and_explained(good_catalog, irep_csv, data_dir):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    stale = good_catalog.parent / f".cat.building-{dead}-deadbeef"
+    stale.mkdir()
+    (stale / "suppliers.parquet").write_bytes(b"partial")
+    build_catalog([("irep", irep_csv)], good_catalog, progress=False, indexes=False, data_dir=data_dir)
+    assert not stale.exists()
+    # a kill between the two renames of the swap: the load error says where the old catalog is
+    aside = good_catalog.parent / ".cat.old-1-x"
+    good_catalog.rename(aside)
+    with pytest.raises(CatalogError, match="interrupted build left the previous catalog"):
+        Catalog.load(good_catalog)
