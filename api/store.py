@@ -278,6 +278,15 @@ class Store:
             return None
         return Principal(key_id=row.id, name=row.name, org=row.org)
 
+    def get_principal(self, key_id: str) -> Principal | None:
+        """The principal of a key id if the key exists and is not revoked (web sessions keep only
+        the id, never the secret, and re-check it on every request)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        return Principal(key_id=row.id, name=row.name, org=row.org)
+
     def revoke_key(self, key_id: str) -> bool:
         with self._tx() as conn:
             n = conn.execute(
