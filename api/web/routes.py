@@ -6,8 +6,8 @@ Thin routes: parse the form or query, call the store / engine (``api.engine``), 
 
 Access: in key-less local mode (``settings.auth == "none"``, only allowed on loopback) every page
 is open. Otherwise an advisor signs in with an API key; a signed session cookie (itsdangerous,
-HttpOnly, SameSite=Lax, Secure over https) carries it and is re-verified against the store on
-every request (a revoked key loses its session at once). Every POST carries a CSRF token that
+HttpOnly, SameSite=Lax, Secure over https) carries the key's id (never its secret), re-checked
+against the store on every request (a revoked key loses its session at once). Every POST carries a CSRF token that
 must equal the one in the signed session (synchronizer token). An advisor sees the BOMs of their
 organisation (the key's ``org``), or only their own when the key has no organisation.
 """
@@ -192,10 +192,10 @@ def web(request: Request) -> Web:
         from api.store import LOCAL_PRINCIPAL
 
         principal = LOCAL_PRINCIPAL
-    elif session.get("key"):
-        principal = _verify(request, str(session["key"]))
+    elif session.get("kid"):
+        principal = request.app.state.store.get_principal(str(session["kid"]))
         if principal is None:  # revoked since: drop it from the session
-            session.pop("key", None)
+            session.pop("kid", None)
             dirty = True
     return Web(request, lang, session, principal, local, dirty=dirty, set_lang=set_lang)
 
@@ -262,7 +262,7 @@ async def signin(request: Request) -> Response:
     if principal is None:
         return w.page("signin.html", status=401, next_url=_safe_next(form.get("next")), error=t(w.lang, "signin_bad"))
     # a new session (and CSRF token) at sign-in: a token planted before cannot be reused
-    w.session = {"csrf": secrets.token_urlsafe(24), "key": token}
+    w.session = {"csrf": secrets.token_urlsafe(24), "kid": principal.key_id}
     w.dirty = True
     return w.redirect(_safe_next(form.get("next")))
 

@@ -1,0 +1,167 @@
+"""Access rules of the advisor pages through the real app and a real SQLite store (no browser,
+no catalog: the matcher is absent, pages that do not need it must still work)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import Settings
+
+
+def _client(tmp_path: Path, auth: str) -> TestClient:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.sqlite3'}", catalog=str(tmp_path / "no-catalog"),
+                        auth=auth, rate_limit_per_minute=0)
+    return TestClient(create_app(settings), base_url="http://127.0.0.1")
+
+
+@pytest.fixture()
+def keyed(tmp_path: Path) -> Iterator[TestClient]:
+    with _client(tmp_path, "keys") as c:
+        yield c
+
+
+@pytest.fixture()
+def local(tmp_path: Path) -> Iterator[TestClient]:
+    with _client(tmp_path, "none") as c:
+        yield c
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def _sign_in(c: TestClient, token: str) -> None:
+    csrf = _csrf(c.get("/signin").text)
+    r = c.post("/signin", data={"csrf": csrf, "key": token, "next": "/boms"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/boms"
+
+
+def test_home_redirects_to_search_keeping_the_query(local):
+    r = local.get("/?lang=en", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/search?lang=en"
+
+
+def test_local_mode_pages_are_open(local):
+    r = local.get("/boms")
+    assert r.status_code == 200 and "Mode local" in r.text
+    r = local.get("/search?q=roulements")
+    assert r.status_code == 200 and "catalogue des fournisseurs n'est pas chargé" in unescape(r.text)
+
+
+def test_keyed_mode_sends_anonymous_visitors_to_sign_in(keyed):
+    for path in ("/search", "/boms", "/boms/new", "/boms/" + "a" * 32):
+        r = keyed.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin?next="), path
+
+
+def test_session_cookie_is_httponly_samesite_and_signed(keyed):
+    token, _ = keyed.app.state.store.create_key("a", org="AD")
+    csrf = _csrf(keyed.get("/signin").text)
+    r = keyed.post("/signin", data={"csrf": csrf, "key": token, "next": "/boms"}, follow_redirects=False)
+    set_cookie = r.headers["set-cookie"].lower()
+    assert set_cookie.startswith("relocmatch_session=")
+    assert "httponly" in set_cookie and "samesite=lax" in set_cookie
+    from itsdangerous import URLSafeTimedSerializer
+
+    session = URLSafeTimedSerializer(keyed.app.state.web_secret, salt="relocmatch-web-session").loads(
+        keyed.cookies.get("relocmatch_session"))
+    assert set(session) == {"csrf", "kid"} and token.split(".", 1)[1] not in str(session)  # id only, never the secret
+    assert keyed.get("/boms", follow_redirects=False).status_code == 200
+    # a tampered cookie is no session at all
+    value = keyed.cookies.get("relocmatch_session")
+    keyed.cookies.clear()
+    keyed.cookies.set("relocmatch_session", value[:-3] + ("AAA" if value[-3:] != "AAA" else "BBB"))
+    assert keyed.get("/boms", follow_redirects=False).status_code == 303
+
+
+def test_wrong_key_is_refused(keyed):
+    csrf = _csrf(keyed.get("/signin").text)
+    r = keyed.post("/signin", data={"csrf": csrf, "key": "rmk_0000.nope"})
+    assert r.status_code == 401 and "Clé inconnue" in r.text
+
+
+def test_revoked_key_loses_its_session(keyed):
+    store = keyed.app.state.store
+    token, p = store.create_key("a", org="AD")
+    _sign_in(keyed, token)
+    assert keyed.get("/boms").status_code == 200
+    store.revoke_key(p.key_id)
+    assert keyed.get("/boms", follow_redirects=False).status_code == 303
+
+
+def test_posts_without_the_session_csrf_token_are_refused(keyed):
+    store = keyed.app.state.store
+    token, _ = store.create_key("a", org="AD")
+    # sign-in itself is protected (login CSRF)
+    assert keyed.post("/signin", data={"csrf": "forged", "key": token}).status_code == 403
+    _sign_in(keyed, token)
+    r = keyed.post("/boms/new", data={"csrf": "forged"}, files={"file": ("a.csv", b"Designation\nvis M3\n")})
+    assert r.status_code == 403
+    r = keyed.post("/boms/" + "a" * 32 + "/feedback", data={"verdict": "pertinent"}, headers={"Accept": "application/json"})
+    assert r.status_code == 403
+
+
+def test_advisors_see_their_organisation_boms_only(keyed):
+    store = keyed.app.state.store
+    t1, p1 = store.create_key("alice", org="AD Grand Est")
+    _, p2 = store.create_key("bob", org="AD Grand Est")
+    _, p3 = store.create_key("eve", org="Autre")
+    lines = [{"row": 1, "description": "vis M3"}]
+    colleague = store.create_job(p2, data=b"x", lines=lines, filename="colleague.csv")
+    foreign = store.create_job(p3, data=b"x", lines=lines, filename="foreign.csv")
+    _sign_in(keyed, t1)
+    listing = keyed.get("/boms").text
+    assert "colleague.csv" in listing and "foreign.csv" not in listing
+    assert keyed.get(f"/boms/{colleague.id}").status_code == 200
+    assert keyed.get(f"/boms/{foreign.id}").status_code == 404
+    assert keyed.get(f"/boms/{foreign.id}/status.json").status_code == 404
+    assert keyed.get(f"/boms/{foreign.id}/export.xlsx").status_code == 404
+
+
+def test_upload_shows_the_detected_mapping_and_confirm_creates_a_job(local, data_dir):
+    csrf = _csrf(local.get("/boms/new").text)
+    path = data_dir / "boms" / "bancthermique__Nomenclature.csv"
+    r = local.post("/boms/new", data={"csrf": csrf, "region": "44"}, files={"file": (path.name, path.read_bytes())},
+                   follow_redirects=False)
+    assert r.status_code == 303
+    mapping = local.get(r.headers["location"])
+    assert mapping.status_code == 200
+    # description detected on the "Désignation" column, quantity on "Quantité", with evidence
+    assert re.search(r'id="col-description".*?<option value="B" selected>B — Désignation', mapping.text, re.S)
+    assert re.search(r'id="col-quantity".*?<option value="C" selected>C — Quantité', mapping.text, re.S)
+    r = local.post(r.headers["location"] + "/confirm",
+                   data={"csrf": csrf, "col_description": "B", "col_quantity": "", "col_code": ""},
+                   follow_redirects=False)
+    assert r.status_code == 303 and re.fullmatch(r"/boms/[0-9a-f]{32}", r.headers["location"])
+    job = local.app.state.store.get_job(r.headers["location"].rsplit("/", 1)[1], with_lines=True)
+    assert job.filename == path.name and "quantity" not in job.layout["columns"]
+    assert all(ln["quantity"] is None for ln in job.lines)
+    # the pending upload is gone once confirmed
+    assert local.post(r.headers["location"].replace("/boms/", "/boms/uploads/") + "/confirm",
+                      data={"csrf": csrf}).status_code == 404
+
+
+def test_unreadable_upload_says_why(local):
+    csrf = _csrf(local.get("/boms/new").text)
+    r = local.post("/boms/new", data={"csrf": csrf}, files={"file": ("empty.csv", b"   \n")})
+    assert r.status_code == 422 and "Le fichier n'a pas pu être lu" in unescape(r.text)
+
+
+def test_language_toggle_sets_a_cookie(local):
+    r = local.get("/search?lang=en")
+    assert '<html lang="en">' in r.text and "relocmatch_lang=en" in r.headers["set-cookie"]
+    assert '<html lang="en">' in local.get("/boms").text
+    assert '<html lang="fr">' in local.get("/boms?lang=fr").text
+
+
+def test_static_assets_are_served_and_nothing_else(local):
+    assert local.get("/web-static/web.css").status_code == 200
+    assert local.get("/web-static/../routes.py").status_code == 404
+    assert local.get("/web-static/routes.py").status_code == 404
