@@ -14,6 +14,7 @@ DEFAULT_LANG = "fr"
 
 STRINGS: dict[str, tuple[str, str]] = {
     # chrome
+    "colon": (" :", ":"),
     "app_name": ("relocmatch — fournisseurs français", "relocmatch — French suppliers"),
     "nav_search": ("Recherche", "Search"),
     "nav_bom_new": ("Charger une nomenclature", "Upload a BOM"),

@@ -733,3 +733,31 @@ async def bom_feedback(job_id: str, request: Request) -> Response:
         return w.finish(JSONResponse({"id": fb.id, "label": fb.label, "message": t(w.lang, "fb_saved", label=label)}))
     lang_q = "&lang=en" if w.lang == "en" else ""
     return w.redirect(f"/boms/{job.id}?fb={verdict}{lang_q}#line-{line}")
+
+
+@router.post("/feedback")
+async def search_feedback(request: Request) -> Response:
+    """Feedback on a supplier proposed by the search page: no job, the query is the line text."""
+    w = web(request)
+    wants_json = "application/json" in request.headers.get("accept", "")
+    if w.principal is None:
+        return JSONResponse({"detail": "sign in"}, status_code=401) if wants_json else _signin_redirect(w)
+    form = await _form(request)
+    if not w.check_csrf(form.get("csrf")):
+        return JSONResponse({"detail": t(w.lang, "csrf_bad")}, status_code=403) if wants_json else _csrf_failed(w)
+    verdict = str(form.get("verdict") or "")
+    siret = str(form.get("siret") or "")
+    q = str(form.get("q") or "").strip()[:500]
+    if verdict not in FEEDBACK_VERDICTS or not _SIRET.match(siret) or not q:
+        msg = "bad feedback (query, siret or verdict)"
+        return JSONResponse({"detail": msg}, status_code=422) if wants_json else _not_found(w)
+    comment = str(form.get("comment") or "").strip()[:1000] or None
+    store = request.app.state.store
+    fb = await run_in_threadpool(
+        lambda: store.record_feedback(w.principal, siret=siret, label=FEEDBACK_VERDICTS[verdict], line_text=q,
+                                      comment=comment)
+    )
+    label = t(w.lang, "fb_" + verdict)
+    if wants_json:
+        return w.finish(JSONResponse({"id": fb.id, "label": fb.label, "message": t(w.lang, "fb_saved", label=label)}))
+    return w.redirect("/search?" + urlencode({"q": q, **({"lang": "en"} if w.lang == "en" else {})}))

@@ -165,3 +165,25 @@ def test_static_assets_are_served_and_nothing_else(local):
     assert local.get("/web-static/web.css").status_code == 200
     assert local.get("/web-static/../routes.py").status_code == 404
     assert local.get("/web-static/routes.py").status_code == 404
+
+
+def test_progress_page_has_a_progress_bar_a_json_status_and_a_no_js_refresh(local):
+    from api.store import LOCAL_PRINCIPAL
+
+    local.app.state.runner.stop()  # keep the job queued while we look at it
+    store = local.app.state.store
+    job = store.create_job(LOCAL_PRINCIPAL, data=b"x", lines=[{"row": 2, "description": "vis M3"},
+                                                             {"row": 3, "description": "écrou M3"}], filename="p.csv")
+    html = local.get(f"/boms/{job.id}").text
+    assert '<progress id="prog" max="2" value="0">' in html
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
+    assert f'data-poll="/boms/{job.id}/status.json"' in html
+    st = local.get(f"/boms/{job.id}/status.json").json()
+    assert (st["state"], st["done"], st["total"]) == ("queued", 0, 2)
+    # a failed job says why, and stops refreshing
+    store.fail_job(job.id, None, "interrupted: runner stopped")
+    html = local.get(f"/boms/{job.id}").text
+    assert "L'analyse a échoué" in unescape(html) and "interrupted: runner stopped" in html
+    assert 'http-equiv="refresh"' not in html
+    # no export before results exist
+    assert local.get(f"/boms/{job.id}/export.xlsx").status_code == 409

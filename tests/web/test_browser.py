@@ -48,6 +48,8 @@ def _sign_in(page, url: str, token: str, next_path: str = "/search") -> None:
 
 
 def test_search_shows_a_grand_est_supplier_with_its_reasons(page, live_service, advisor, artifacts_dir):
+    from playwright.sync_api import expect
+
     url = live_service.url
     token, _ = advisor
     _sign_in(page, url, token)
@@ -70,6 +72,13 @@ def test_search_shows_a_grand_est_supplier_with_its_reasons(page, live_service, 
     dep = first.locator("td").nth(4).inner_text()
     assert re.search(r"\((08|10|51|52|54|55|57|67|68|88)\)", dep), dep  # a Grand Est département
     page.screenshot(path=str(artifacts_dir / "search.png"), full_page=True)
+
+    # feedback from the search page too: the query is stored as the line text
+    siret = first.get_attribute("data-siret")
+    first.get_by_role("button", name="Contacté", exact=True).click()
+    expect(first.locator("output")).to_contain_text("Avis enregistré : Contacté")
+    mine = [f for f in live_service.store.list_feedback(owner=advisor[1]) if f.siret == siret]
+    assert [(f.label, f.line_text, f.job_id) for f in mine] == [("contacted", "roulements à billes", None)]
 
     # the establishment page, reached from the row, says what it was matched for
     name = first.locator("td").nth(2).inner_text()
