@@ -47,9 +47,12 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
         app.state.matcher_error = None
         if given_matcher is None:
             try:
+                from matching.config import MatchConfig
                 from matching.pipeline import Matcher
 
-                app.state.matcher = Matcher.from_catalog(settings.catalog)
+                loaded = Matcher.from_catalog(settings.catalog, MatchConfig(semantic=settings.semantic))
+                _warm_up(loaded, settings)
+                app.state.matcher = loaded
             except RelocmatchError as exc:
                 app.state.matcher_error = str(exc)
                 log.error("catalog not loaded: %s", exc)
@@ -103,6 +106,20 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
         if hasattr(web_routes, "router"):
             app.include_router(web_routes.router)
     return app
+
+
+def _warm_up(matcher: Any, settings: Settings) -> None:
+    """Match one line so lazy parts (model, caches) load now, not on the first request; then cap the
+    model's intra-op threads: with concurrent requests on few cores, one thread each is far faster
+    (measured 490 ms -> 23 ms per encode on the 2-core machine under load)."""
+    import sys
+
+    from matching.types import BomLine
+
+    matcher.match([BomLine(row=1, description="roulements à billes", code="84821010")])
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(settings.torch_threads)
 
 
 def _job_function(app: FastAPI) -> Any:

@@ -37,6 +37,10 @@ def serve(
     with user_errors():
         # Workers are separate processes that build the app from the environment (factory mode):
         # pass the options down as RELOCMATCH_* variables, validated here first.
+        # one BLAS/OpenMP thread per worker: requests run concurrently in threads and processes,
+        # and nested thread pools on a small machine only thrash (the user's own values win)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
         if no_auth:
             os.environ["RELOCMATCH_AUTH"] = "none"
         os.environ["RELOCMATCH_HOST"] = host
