@@ -460,9 +460,12 @@ def _mapping_context(read: Any, data: bytes, filename: str) -> dict[str, Any]:
     delim = layout.delimiter
     shown = {"\t": "tab", ",": ",", ";": ";", "|": "|"}.get(delim or "", delim or "")
     items = read.items
+    def num(v: float | None, fmt: str) -> str:
+        return "" if v is None else format(v, fmt)
+
     preview = [
-        [ln.row, ln.description, ln.code_raw or "", ln.quantity if ln.quantity is not None else "", ln.unit or "",
-         ln.annual_value_eur if ln.annual_value_eur is not None else "", ln.origin_country or ""]
+        [ln.row, ln.description, ln.code_raw or "", num(ln.quantity, "g"), ln.unit or "",
+         num(ln.annual_value_eur, ",.2f").replace(",", "\u202f"), ln.origin_country or ""]
         for ln in items[:8]
     ]
     return {
@@ -472,7 +475,8 @@ def _mapping_context(read: Any, data: bytes, filename: str) -> dict[str, Any]:
         "evidence": dict(layout.evidence),
         "notes": list(layout.notes),
         "n_lines": len(items),
-        "preview_cols": ["#", "description", "code", "qty", "unit", "€", "origin"],
+        "preview_cols": ["col_row", "role_description", "role_code", "role_quantity", "role_unit", "role_value",
+                         "role_origin"],
         "preview": preview,
         "roles": views.ROLES,
     }

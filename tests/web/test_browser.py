@@ -109,6 +109,7 @@ def test_bom_upload_mapping_progress_results_feedback_export(page, live_service,
     assert "XLSX" in page.locator("main").inner_text().upper()
     desc = page.get_by_label("Désignation", exact=True)
     assert "Pièce" in desc.locator("option:checked").inner_text()
+    page.screenshot(path=str(artifacts_dir / "bom-mapping.png"), full_page=True)
     # correct one role (the unit price column is not needed): choose "(aucune)"
     page.get_by_label("Prix unitaire").select_option("")
     page.get_by_role("button", name="Confirmer et lancer l'analyse").click()
@@ -136,6 +137,7 @@ def test_bom_upload_mapping_progress_results_feedback_export(page, live_service,
     assert page.locator("svg.map circle").count() >= 1
     assert page.locator("svg.map title").first.text_content() == "Fournisseurs proposés par département"
     assert page.locator("svg.bar rect.bar-regional, svg.bar rect.bar-national, svg.bar rect.bar-none").count() >= 1
+    (artifacts_dir / "bom-results.html").write_text(page.content(), encoding="utf-8")
     page.screenshot(path=str(artifacts_dir / "bom-results.png"), full_page=True,
                     clip={"x": 0, "y": 0, "width": 1366, "height": 2200})
 
