@@ -152,6 +152,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "line_value": ("Valeur annuelle", "Annual value"),
     "line_origin": ("Origine", "Origin"),
     "skipped_rows": ("{n} lignes du fichier ignorées (titres, vides, totaux…)", "{n} rows of the file skipped (titles, blanks, totals…)"),
+    "pages": ("Pages de lignes", "Pages of lines"),
     "no_candidate": ("Aucune alternative française trouvée", "No French alternative found"),
     "line_error": ("Ligne non traitée", "Line not processed"),
     "top_regional": ("Fournisseurs {region}", "{region} suppliers"),

@@ -663,7 +663,11 @@ async def bom_page(job_id: str, request: Request) -> Response:
     result = await run_in_threadpool(store.get_result, job.id)
     if result is None:
         return _not_found(w)
-    ctx = await run_in_threadpool(views.results_context, result, lang=w.lang, region=region)
+    try:
+        page_no = int(request.query_params.get("page") or 1)
+    except ValueError:
+        page_no = 1
+    ctx = await run_in_threadpool(views.results_context, result, lang=w.lang, region=region, page=page_no)
     for v in ctx["line_views"]:
         v["matched_for"]["job"] = job.id
     fbs = await run_in_threadpool(store.list_feedback, job_id=job.id, limit=5000)

@@ -22,6 +22,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 STATIC_PREFIX = "/web-static"
 TOP_PER_TIER = 5
+LINES_PER_PAGE = 50  # the results page shows the summary and pictures for all lines, the lines by pages
 
 ROLES = ("description", "code", "origin", "value", "quantity", "unit", "unit_price", "reference", "supplier")
 
@@ -170,8 +171,10 @@ def line_views(result: Mapping[str, Any], *, top: int = TOP_PER_TIER) -> list[di
     return out
 
 
-def results_context(result: Mapping[str, Any], *, lang: str, region: str) -> dict[str, Any]:
-    """Summary, pictures (map + bar with their table alternatives) and line views of a BOM result."""
+def results_context(
+    result: Mapping[str, Any], *, lang: str, region: str, page: int = 1, per_page: int = LINES_PER_PAGE
+) -> dict[str, Any]:
+    """Summary, pictures (map + bar with their table alternatives) and one page of line views."""
     summary = summarize(result)
     counts = charts.supplier_counts_by_departement(result)
     base = _map_base()
@@ -181,12 +184,19 @@ def results_context(result: Mapping[str, Any], *, lang: str, region: str) -> dic
         (code, base.departements[code].name if base and code in base.departements else "", n)
         for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
+    views_all = line_views(result)
+    pages = max(1, -(-len(views_all) // per_page))
+    page = min(max(1, page), pages)
     return {
+        "page": page,
+        "pages": pages,
+        "page_first": (page - 1) * per_page + 1,
+        "page_last": min(page * per_page, len(views_all)),
         "summary": summary,
         "shares": summary["shares"],
         "map_svg": map_svg,
         "bar_svg": charts.value_bar_svg(summary["shares"], region_name=region_name, lang=lang),
         "dep_rows": dep_rows,
-        "line_views": line_views(result),
+        "line_views": views_all[(page - 1) * per_page : page * per_page],
         "skipped_lines": [ln for ln in result.get("lines", []) if ln.get("status") == "skipped"],
     }

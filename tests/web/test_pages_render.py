@@ -125,3 +125,21 @@ def test_search_page_escapes_the_query():
     html = views.render("search.html", ctx)
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
     assert '<option value="44" selected>Grand Est</option>' in html
+
+
+def test_results_lines_come_by_pages_while_summary_and_map_cover_all_lines():
+    r = sample_result()
+    ctx1 = views.results_context(r, lang="fr", region="44", page=1, per_page=2)
+    ctx2 = views.results_context(r, lang="fr", region="44", page=2, per_page=2)
+    assert (ctx1["pages"], ctx1["page_first"], ctx1["page_last"]) == (2, 1, 2)
+    assert [v["line"]["line"] for v in ctx1["line_views"]] == [3, 4]
+    assert [v["line"]["line"] for v in ctx2["line_views"]] == [5, 6]
+    assert ctx1["summary"] == ctx2["summary"] and ctx1["summary"]["lines"] == 4
+    assert ctx1["dep_rows"] == ctx2["dep_rows"] and len(ctx1["dep_rows"]) == 4
+    assert views.results_context(r, lang="fr", region="44", page=99, per_page=2)["page"] == 2
+    ctx = views.base_context(lang="fr", csrf="tok", current_url="/boms/j1")
+    ctx.update(ctx2)
+    ctx.update({"job_id": "j1", "filename": "b.csv", "flash": None})
+    html = views.render("bom_results.html", ctx)
+    assert '<a aria-current="page" href="?page=2#lines-h">2</a>' in html
+    assert 'id="line-5"' in html and 'id="line-3"' not in html
