@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,13 @@ FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 EVIDENCE_COLUMNS = ("row", "activity_idx", "lexical_raw", "distance_km", "name_words", "product_words", "channels")
 
 
-def _name_similarity(line_tokens: list[str], name_tokens: list[str]) -> tuple[float, list[str]]:
+@lru_cache(maxsize=262_144)
+def _words(text: str) -> tuple[str, ...]:
+    """Tokens of a supplier's name or products, cached: the same suppliers recur across lines."""
+    return tuple(tokenize(text))
+
+
+def _name_similarity(line_tokens: list[str], name_tokens: Sequence[str]) -> tuple[float, list[str]]:
     """RapidFuzz token-set similarity of the line and a supplier's own words, with shared words."""
     from rapidfuzz import fuzz
 
@@ -65,10 +72,14 @@ def compute_features(
     rows = cands.rows
     n = len(rows)
     toks = list(dict.fromkeys(tokens))
-    sub = table.iloc[rows] if n else table.iloc[[]]
-    names = sub["name"].fillna("").astype(str).tolist() if "name" in sub.columns else [""] * n
-    prods = sub["products"].fillna("").astype(str).tolist() if "products" in sub.columns else [""] * n
-    sirets = sub["siret"].astype(str).tolist() if "siret" in sub.columns else [str(r) for r in rows]
+
+    def col(name: str) -> list[str]:
+        if name not in table.columns:
+            return [""] * n
+        return [v if isinstance(v, str) else "" for v in table[name].iloc[rows].tolist()]
+
+    names, prods = col("name"), col("products")
+    sirets = col("siret") if "siret" in table.columns else [str(r) for r in rows]
 
     text = np.zeros(n)
     name_words: list[list[str]] = []
@@ -76,11 +87,11 @@ def compute_features(
     product_words: list[list[str]] = []
     tokset = set(toks)
     for i in range(n):
-        s, shared = _name_similarity(toks, tokenize(names[i]))
+        s, shared = _name_similarity(toks, _words(names[i]))
         text[i] = s
         name_words.append(shared)
         if prods[i].strip():
-            pt = set(tokenize(prods[i]))
+            pt = set(_words(prods[i]))
             hit = sorted(tokset & pt)
             products[i] = len(hit) / len(tokset) if tokset else np.nan
             product_words.append(hit)

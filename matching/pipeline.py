@@ -44,6 +44,22 @@ def _clean(v: Any) -> Any:
     return v
 
 
+def _contiguous(table: Any) -> Any:
+    """The table with each Arrow-backed column in one chunk: taking 10 rows of a 1M-row
+    chunked column costs ~3 ms per column, of a contiguous one a few µs."""
+    import pandas as pd
+
+    cols = {}
+    for c in table.columns:
+        arr = table[c].array
+        pa_arr = getattr(arr, "_pa_array", None)
+        if pa_arr is not None and getattr(pa_arr, "num_chunks", 1) > 1:
+            cols[c] = pd.Series(type(arr)(pa_arr.combine_chunks()), index=table.index, name=c)
+        else:
+            cols[c] = table[c]
+    return pd.DataFrame(cols, index=table.index)
+
+
 def _size_labels(data_dir: str | Path | None) -> dict[str, str]:
     import csv
 
@@ -72,7 +88,7 @@ class Matcher:
         ranker: LinearRanker | None = None,
         data_dir: str | Path | None = None,
     ) -> None:
-        self.table = table.reset_index(drop=True)
+        self.table = _contiguous(table.reset_index(drop=True))
         self.config = config or MatchConfig()
         self.classifier = classifier
         self.manifest = dict(manifest or {})
@@ -140,18 +156,25 @@ class Matcher:
         self._buyer_cache[buyer] = ll
         return ll
 
+    def suppliers(self, rows: Sequence[int]) -> list[Supplier]:
+        """Supplier records of catalog rows (one take of the table, not one per row)."""
+        sub = self.table.iloc[list(rows)]
+        cols = {c: sub[c].tolist() for c in self._columns}
+        out = []
+        for i in range(len(sub)):
+            vals = {c: _clean(cols[c][i]) for c in self._columns}
+            for c in self._columns:
+                v = vals.get(c)
+                if v is None:
+                    continue
+                vals[c] = float(v) if c in ("lat", "lon") else str(v)
+            for c in ("siret", "name", "naf"):
+                vals[c] = vals.get(c) or ""
+            out.append(Supplier(**vals))
+        return out
+
     def supplier(self, row: int) -> Supplier:
-        rec = self.table.iloc[int(row)]
-        vals = {c: _clean(rec[c]) for c in self._columns}
-        for c in ("siret", "name", "naf"):
-            vals[c] = "" if vals.get(c) is None else str(vals[c])
-        for c in ("lat", "lon"):
-            if vals.get(c) is not None:
-                vals[c] = float(vals[c])
-        for c in self._columns:
-            if c not in ("lat", "lon") and vals.get(c) is not None:
-                vals[c] = str(vals[c])
-        return Supplier(**vals)
+        return self.suppliers([row])[0]
 
     def _namers(self) -> dict[str, Any]:
         g = self.geo
@@ -217,8 +240,9 @@ class Matcher:
         namers = self._namers()
         feats = X[list(FEATURE_NAMES)].to_numpy(dtype=float)
         matches = []
+        sups = self.suppliers([int(cands.rows[i]) for i in order])
         for rank, i in enumerate(order.tolist(), start=1):
-            sup = self.supplier(int(cands.rows[i]))
+            sup = sups[rank - 1]
             fvals = {k: float(feats[i, j]) for j, k in enumerate(FEATURE_NAMES)}
             cvals = {k: float(contrib.iat[i, j]) for j, k in enumerate(contrib.columns)}
             km = X["distance_km"].iat[i]
