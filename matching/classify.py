@@ -30,7 +30,10 @@ Encoder = Callable[[list[str]], np.ndarray]
 # Depth weights of the lexical evidence (CN8 own label, HS6 group, HS4 heading) and the
 # share of the semantic channel by query language (the model is English-only).
 _DEPTH_WEIGHTS = (0.5, 0.3, 0.2)
+# A French/German line reaches the English model only through the English words its
+# expansions add: without any, the semantic channel gets a small say.
 _SEM_SHARE = {"en": 0.45, None: 0.3, "fr": 0.25, "de": 0.25}
+_SEM_SHARE_NO_EXPANSION = 0.1
 # A text reading is "confident" when its best score clears this (used to flag code conflicts).
 _CONFIDENT = 0.35
 # Bump when the document construction changes (part of the on-disk index cache key).
@@ -256,8 +259,8 @@ class ProductClassifier:
         return self._emb
 
     # -------------------------------------------------------------- scoring
-    def _query_texts(self, texts: Sequence[str]) -> tuple[list[str], list[str], list[str | None]]:
-        lex, sem, langs = [], [], []
+    def _query_texts(self, texts: Sequence[str]) -> tuple[list[str], list[str], list[str | None], list[float]]:
+        lex, sem, langs, shares = [], [], [], []
         vocab = self._vocab_set()
         for t in texts:
             a = analyze(t)
@@ -266,7 +269,9 @@ class ProductClassifier:
             extra = " ".join(w for w in toks if w not in set(analyze(t, expand=False).tokens))
             sem.append((t or "") + (" (" + extra + ")" if extra else ""))
             langs.append(a.lang)
-        return lex, sem, langs
+            share = _SEM_SHARE.get(a.lang, 0.3)
+            shares.append(share if a.lang == "en" or extra else min(share, _SEM_SHARE_NO_EXPANSION))
+        return lex, sem, langs, shares
 
     @lru_cache(maxsize=1)  # noqa: B019 - one classifier per process, cached on purpose
     def _vocab_set(self) -> frozenset[str]:
@@ -283,7 +288,7 @@ class ProductClassifier:
         return hit[0] if hit else word
 
     def _score_matrix(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str | None], tuple[str, ...]]:
-        lex, sem, langs = self._query_texts(texts)
+        lex, sem, langs, shares = self._query_texts(texts)
         s = self.index.scores(lex)
         s8, s6, s4 = (s[:, sl] for sl in self._slices)
         w8, w6, w4 = _DEPTH_WEIGHTS
@@ -296,7 +301,7 @@ class ProductClassifier:
             q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-9)
             cos = np.clip(q @ emb.T, 0.0, 1.0)
             # Semantic evidence at HS4 too: the best CN8 cosine under each heading.
-            share = np.array([_SEM_SHARE.get(lg, 0.3) for lg in langs], dtype=np.float32)[:, None]
+            share = np.array(shares, dtype=np.float32)[:, None]
             score = (1 - share) * score + share * cos
             channels = ("lexical", "semantic")
         # Empty queries: no evidence (all zero) stays zero and yields no products.
