@@ -19,6 +19,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav_search": ("Recherche", "Search"),
     "nav_bom_new": ("Charger une nomenclature", "Upload a BOM"),
     "nav_boms": ("Nomenclatures", "BOMs"),
+    "nav_observatory": ("Observatoire", "Observatory"),
     "nav_signout": ("Se déconnecter", "Sign out"),
     "lang_switch": ("English", "Français"),
     "skip_to_content": ("Aller au contenu", "Skip to content"),

@@ -769,3 +769,11 @@ async def search_feedback(request: Request) -> Response:
     if wants_json:
         return w.finish(JSONResponse({"id": fb.id, "label": fb.label, "message": t(w.lang, "fb_saved", label=label)}))
     return w.redirect("/search?" + urlencode({"q": q, **({"lang": "en"} if w.lang == "en" else {})}))
+
+
+# The observatory page (api/web/observatory.py, written by the observatory work) shares this
+# session, CSRF and page chrome; it is served with the other advisor pages.
+if (Path(__file__).parent / "observatory.py").is_file():
+    from api.web.observatory import router as _observatory_router
+
+    router.include_router(_observatory_router)

@@ -105,6 +105,7 @@ def base_context(
         "supplier_query": lambda mf: urlencode({k: v for k, v in (mf or {}).items() if v not in (None, "")}),
         "catalog_note": catalog_note,
         "feedback_given": {},
+        "has_observatory": (Path(__file__).parent / "observatory.py").is_file(),
     }
 
 

@@ -38,8 +38,10 @@ def artifacts_dir() -> Path:
     return d
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module: Playwright's sync API allows a single running instance per
+    thread, so it is stopped before other areas' browser tests start their own."""
     if not CHROMIUM.is_file():
         msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if _in_ci():
