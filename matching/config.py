@@ -50,6 +50,9 @@ class MatchConfig:
       regional scores; ``none`` is pure score order.
     - ``include_wholesale``: also offer distributors (NAF division 46) as a second choice.
     - ``buyer``: commune code or postcode of the buyer, for distances.
+    - ``diversify``: share the top-n between the plausible activities of a line (in proportion
+      to their squared scores) instead of filling it from the first activity alone; an activity
+      takes part when its score is at least ``diversity_min_ratio`` × the best one.
     - ``semantic``: use the embedding channel of the classifier (None = when installed).
     """
 
@@ -67,6 +70,8 @@ class MatchConfig:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     semantic: bool | None = None
     lang: str = "fr"
+    diversify: bool = True
+    diversity_min_ratio: float = 0.4
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -87,7 +92,7 @@ class MatchConfig:
             problems.append(f"region={self.region!r}: expected an INSEE région code such as 44 (Grand Est)")
         else:
             object.__setattr__(self, "region", region)
-        for name in ("regional_margin", "boost"):
+        for name in ("regional_margin", "boost", "diversity_min_ratio"):
             v = getattr(self, name)
             if not isinstance(v, int | float) or isinstance(v, bool) or not 0.0 <= float(v) <= 1.0:
                 problems.append(f"{name}={v!r}: expected a number in [0, 1]")
@@ -134,4 +139,6 @@ class MatchConfig:
             "weights": dict(self.weights),
             "semantic": self.semantic,
             "lang": self.lang,
+            "diversify": self.diversify,
+            "diversity_min_ratio": self.diversity_min_ratio,
         }

@@ -13,13 +13,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 from matching.config import MatchConfig
 from matching.errors import ConfigError, RelocmatchError
 from matching.explain import explain
 from matching.features import FEATURE_NAMES, compute_features
 from matching.index import CatalogIndex, load_catalog_index, naf_labels, tokenize
-from matching.rank import LinearRanker, tier_order
+from matching.rank import LinearRanker, activity_quotas, diversify, tier_order
 from matching.results import MatchResult, summarise
 from matching.retrieve import Candidates, CatalogArrays, retrieve
 from matching.types import ActivityGuess, BomLine, LineResult, Supplier, SupplierMatch
@@ -236,7 +238,13 @@ class Matcher:
         scores = self.ranker.predict_score(X)
         contrib = self.ranker.contributions(X)
         regional = self.arrays.region[cands.rows] == config.region
-        order = tier_order(scores, regional, config)[: config.top_n]
+        order = tier_order(scores, regional, config)
+        if config.diversify:
+            producers = [a.score if not (a.wholesale or a.naf.startswith("46")) else 0.0 for a in activities]
+            quotas = activity_quotas(np.array(producers), config.top_n, min_ratio=config.diversity_min_ratio)
+            order = diversify(order, cands.activity_idx, quotas, config.top_n)
+        else:
+            order = order[: config.top_n]
         namers = self._namers()
         feats = X[list(FEATURE_NAMES)].to_numpy(dtype=float)
         matches = []

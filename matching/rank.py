@@ -125,3 +125,51 @@ def tier_order(scores: np.ndarray, regional: np.ndarray, config: MatchConfig) ->
     best_nat = national.max() if len(national) else -np.inf
     front = regional & (scores >= best_nat - config.regional_margin)
     return idx[np.lexsort((idx, -scores, ~front))]
+
+
+def activity_quotas(activity_scores: np.ndarray, top_n: int, *, min_ratio: float = 0.25, max_groups: int = 4) -> dict[int, int]:
+    """Slots of the top-``top_n`` per plausible activity, in proportion to its squared score.
+
+    Why: the product → activity step is uncertain; when the second activity is plausible
+    (score ≥ ``min_ratio`` × the best), a few of its producers are shown rather than the
+    30th establishment of the first. Every plausible activity gets at least one slot.
+    """
+    s = np.asarray(activity_scores, dtype=float)
+    if len(s) == 0 or not np.isfinite(s).any() or np.nanmax(s) <= 0:
+        return {}
+    best = np.nanmax(s)
+    idx = [i for i in np.argsort(-np.nan_to_num(s, nan=0.0), kind="stable") if s[i] >= min_ratio * best][:max_groups]
+    idx = idx[:top_n]
+    w = np.array([s[i] ** 2 for i in idx])
+    raw = w / w.sum() * top_n
+    q = np.maximum(1, np.floor(raw)).astype(int)
+    while q.sum() > top_n:  # minimum slots may overshoot: take back from the largest
+        q[int(np.argmax(q))] -= 1
+    rema = raw - np.floor(raw)
+    for j in np.argsort(-rema, kind="stable"):
+        if q.sum() >= top_n:
+            break
+        q[j] += 1
+    return {int(i): int(n) for i, n in zip(idx, q, strict=True)}
+
+
+def diversify(order: np.ndarray, groups: np.ndarray, quotas: dict[int, int], top_n: int) -> np.ndarray:
+    """The first ``top_n`` of ``order`` honouring per-group quotas (groups without a quota are free);
+    slots left over are filled in ``order``. The result keeps the relative order of ``order``."""
+    if not quotas:
+        return order[:top_n]
+    taken: list[int] = []
+    deferred: list[int] = []
+    used: dict[int, int] = {}
+    for pos, i in enumerate(order.tolist()):
+        g = int(groups[i])
+        if g in quotas and used.get(g, 0) >= quotas[g]:
+            deferred.append(pos)
+            continue
+        used[g] = used.get(g, 0) + 1
+        taken.append(pos)
+        if len(taken) >= top_n:
+            break
+    if len(taken) < top_n:
+        taken += deferred[: top_n - len(taken)]
+    return order[np.sort(np.array(taken, dtype=int))]

@@ -60,3 +60,36 @@ def test_boost_policy_adds_boost_to_regional_scores():
     scores = np.array([0.90, 0.82, 0.60])
     regional = np.array([False, True, True])
     assert tier_order(scores, regional, MatchConfig(tier_policy="boost", boost=0.1)).tolist() == [1, 0, 2]
+
+
+def test_quotas_share_slots_by_squared_score_with_one_minimum():
+    from matching.rank import activity_quotas
+
+    q = activity_quotas(np.array([0.8, 0.4, 0.1]), 10, min_ratio=0.4)
+    assert q == {0: 8, 1: 2}  # 0.64 : 0.16 → 8 : 2; 0.1 is below 0.4 × 0.8
+    assert activity_quotas(np.array([0.9, 0.3]), 10, min_ratio=0.25) == {0: 9, 1: 1}
+    assert sum(activity_quotas(np.array([0.5, 0.5, 0.5, 0.5, 0.5]), 3).values()) == 3
+    assert activity_quotas(np.array([]), 10) == {}
+
+
+def test_diversify_keeps_order_and_fills_leftovers():
+    from matching.rank import diversify
+
+    order = np.array([0, 1, 2, 3, 4, 5])
+    groups = np.array([0, 0, 0, 0, 1, -1])  # -1: no quota (lexical-only)
+    assert diversify(order, groups, {0: 2, 1: 1}, 4).tolist() == [0, 1, 4, 5]
+    assert diversify(order, groups, {0: 1, 1: 1}, 5).tolist() == [0, 1, 2, 4, 5]  # leftovers by order
+    assert diversify(order, groups, {}, 3).tolist() == [0, 1, 2]
+
+
+def test_pipeline_shows_the_second_plausible_activity(table):
+    from matching.pipeline import Matcher
+    from matching.types import ActivityGuess, BomLine
+
+    acts = [ActivityGuess("28.15Z", "transmission", 0.8, "cn-cpa"), ActivityGuess("25.62B", "usinage", 0.5, "text")]
+    m = Matcher(table, classifier=None, config=MatchConfig(top_n=3))
+    lr = m._rank_line(BomLine(row=1, description="pièce"), [], acts, [], m.config, None)
+    assert "25.62B" in [s.supplier.naf for s in lr.suppliers]
+    m2 = Matcher(table, classifier=None, config=MatchConfig(top_n=3, diversify=False))
+    lr2 = m2._rank_line(BomLine(row=1, description="pièce"), [], acts, [], m2.config, None)
+    assert [s.supplier.naf for s in lr2.suppliers] == ["28.15Z"] * 3
