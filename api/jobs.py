@@ -60,6 +60,7 @@ class JobRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._running: dict[str, float] = {}  # job id -> last heartbeat sent
+        self._done: dict[str, int] = {}  # job id -> lines done (the tick writes it with the heartbeat)
         self._lock = threading.Lock()
 
     # -- public --------------------------------------------------------
@@ -141,6 +142,7 @@ class JobRunner:
             now = time.monotonic()
             with self._lock:
                 last = self._running.get(job_id, 0.0)
+                self._done[job_id] = done
             if now - last >= min(1.0, self.heartbeat_s) or done == total:
                 if not self.store.heartbeat(job_id, self.worker_id, done=done):
                     raise JobLost()
@@ -165,16 +167,17 @@ class JobRunner:
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
+                self._done.pop(job_id, None)
 
     def _tick(self) -> None:
         """Heartbeat our running jobs even while a slow line is matching; sweep for dead runners."""
         next_sweep = time.monotonic() + self.stale_after_s / 2
         while not self._stop.wait(self.heartbeat_s):
             with self._lock:
-                ids = list(self._running)
-            for job_id in ids:
+                ids = [(j, self._done.get(j)) for j in self._running]
+            for job_id, done in ids:
                 try:
-                    self.store.heartbeat(job_id, self.worker_id)
+                    self.store.heartbeat(job_id, self.worker_id, done=done)
                 except Exception:
                     log.exception("heartbeat of job %s failed", job_id)
             if time.monotonic() >= next_sweep:
