@@ -95,5 +95,5 @@ def test_quality_floor_on_a_fixed_slice_of_the_dev_set(matcher):
         assert allr[k] > allb[k] + 0.2, k
 
 
-# measured on this slice (102 lines, 2026-11-28): naf_hit@10 0.876, activity_hit@3 0.941, hs4@5 0.892
-FLOORS = {"naf_hit@10": 0.83, "activity_hit@3": 0.90, "hs4@5": 0.85, "candidate_recall": 0.92}
+# measured on this slice (102 lines, 2026-11-28): naf_hit@10 0.928, activity_hit@3 0.941, hs4@5 0.892, candidate_recall 0.959
+FLOORS = {"naf_hit@10": 0.88, "activity_hit@3": 0.90, "hs4@5": 0.85, "candidate_recall": 0.92}
