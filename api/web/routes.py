@@ -228,7 +228,7 @@ def _not_found(w: Web) -> Response:
 # -- static, home, sign-in ---------------------------------------------------------------------
 
 
-@router.get("/web-static/{name}")
+@router.api_route("/web-static/{name}", methods=["GET", "HEAD"])
 def static_file(name: str) -> Response:
     """The pages' own CSS and JS (no CDN: the service may run on an isolated network)."""
     allowed = {p.name: p for p in views.STATIC.iterdir() if p.is_file()}

@@ -53,9 +53,11 @@ def test_search_shows_a_grand_est_supplier_with_its_reasons(page, live_service, 
     url = live_service.url
     token, _ = advisor
     _sign_in(page, url, token)
-    page.get_by_label("Produit recherché (texte libre)").fill("roulements à billes")
+    box = page.get_by_label("Produit recherché (texte libre)")
+    expect(box).to_be_focused()  # autofocus: type straight away, Enter submits (keyboard only)
+    page.keyboard.type("roulements à billes")
     assert page.get_by_label("Région privilégiée").input_value() == "44"
-    page.get_by_role("button", name="Rechercher").click()
+    page.keyboard.press("Enter")
     page.wait_for_selector("table.suppliers tbody tr")
     assert "q=roulements" in page.url and "region=44" in page.url  # the query lives in the URL
 
@@ -87,7 +89,12 @@ def test_search_shows_a_grand_est_supplier_with_its_reasons(page, live_service, 
     assert page.locator("h1").inner_text() == name
     assert "roulements à billes" in page.locator("main").inner_text()
 
-    # English on request, then French again
+    # keyboard: the first Tab reaches the "skip to content" link
+    page.goto(url + "/boms")
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+
+    # English on request
     page.goto(url + "/search?q=roulements+%C3%A0+billes&region=44&lang=en")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("button", name="Search").is_visible()
