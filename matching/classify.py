@@ -266,7 +266,9 @@ class ProductClassifier:
             a = analyze(t)
             toks = [self._fix_typo(w, vocab) for w in a.tokens]
             lex.append(" ".join(toks))
-            extra = " ".join(w for w in toks if w not in set(analyze(t, expand=False).tokens))
+            own = set(analyze(t, expand=False).tokens)
+            # Expansion words, once each and at most 10: the model's cost grows with length.
+            extra = " ".join(list(dict.fromkeys(w for w in toks if w not in own))[:10])
             sem.append((t or "") + (" (" + extra + ")" if extra else ""))
             langs.append(a.lang)
             share = _SEM_SHARE.get(a.lang, 0.3)
