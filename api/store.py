@@ -331,6 +331,55 @@ class Store:
         assert job is not None
         return job
 
+    # -- uploads waiting for confirmation (the web pages' mapping step) ----
+    def create_upload(self, owner: Principal, *, data: bytes, filename: str | None = None,
+                      content_type: str | None = None) -> str:
+        """Store an upload that is not a job yet (the advisor checks the column mapping first)."""
+        upload_id = _new_id()
+        with self._tx() as conn:
+            conn.execute(
+                uploads.insert().values(
+                    id=upload_id, owner_key_id=owner.key_id, org=owner.org, filename=filename,
+                    content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                    data=data, created_at=utcnow(),
+                )
+            )
+            self._audit(conn, owner.key_id, "upload.create", upload_id, {"filename": filename, "size": len(data)})
+        return upload_id
+
+    def pending_upload(self, upload_id: str, owner: Principal) -> tuple[str | None, str | None, bytes] | None:
+        """(filename, content_type, bytes) of ``owner``'s upload that no job uses yet, else None."""
+        q = sa.select(uploads.c.filename, uploads.c.content_type, uploads.c.data).where(
+            uploads.c.id == upload_id, uploads.c.owner_key_id == owner.key_id,
+            ~sa.exists().where(jobs.c.upload_id == uploads.c.id),
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return (row.filename, row.content_type, bytes(row.data)) if row is not None else None
+
+    def create_job_from_upload(self, owner: Principal, upload_id: str, *, lines: list[dict[str, Any]],
+                               layout: dict[str, Any] | None = None, options: dict[str, Any] | None = None) -> Job | None:
+        """Queue a job over a pending upload of ``owner`` (None if not theirs or already used)."""
+        job_id = _new_id()
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(uploads.c.filename).where(
+                    uploads.c.id == upload_id, uploads.c.owner_key_id == owner.key_id,
+                    ~sa.exists().where(jobs.c.upload_id == uploads.c.id),
+                )
+            ).first()
+            if row is None:
+                return None
+            conn.execute(
+                jobs.insert().values(
+                    id=job_id, owner_key_id=owner.key_id, org=owner.org, upload_id=upload_id, status="queued",
+                    lines=lines, options=options or {}, layout=layout, total=len(lines), done=0, attempts=0,
+                    created_at=utcnow(),
+                )
+            )
+            self._audit(conn, owner.key_id, "job.create", job_id, {"filename": row.filename, "lines": len(lines)})
+        return self.get_job(job_id)
+
     def get_job(self, job_id: str, owner: Principal | None = None, *, with_lines: bool = False) -> Job | None:
         """One job; with ``owner`` only if that key owns it (else None, as if it did not exist)."""
         cols = [c for c in jobs.c if with_lines or c.name != "lines"]
