@@ -18,9 +18,6 @@ import json
 import os
 import re
 import secrets
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +36,6 @@ router = APIRouter(include_in_schema=False)
 SESSION_COOKIE = "relocmatch_session"
 LANG_COOKIE = "relocmatch_lang"
 SESSION_MAX_AGE_S = 12 * 3600
-PENDING_MAX_AGE_S = 24 * 3600
 FEEDBACK_VERDICTS = {  # page button → store label
     "pertinent": "relevant",
     "non_pertinent": "not_relevant",
@@ -391,51 +387,16 @@ async def bom_new_page(request: Request) -> Response:
     return w.page("bom_new.html", nav="bom_new", error=None, problems=[], buyer="")
 
 
-def _pending_dir(request: Request) -> Path:
-    """Uploads waiting for the advisor to confirm their column mapping (not yet jobs).
-
-    They live in a private temporary directory of this process (0700), are owned by the key that
-    uploaded them, and are purged after a day; confirming turns one into a durable job in the store.
-    """
-    state = request.app.state
-    d = getattr(state, "web_pending_dir", None)
-    if d is None:
-        d = Path(tempfile.mkdtemp(prefix="relocmatch-web-pending-"))
-        state.web_pending_dir = d
-    now = time.time()
-    for p in d.iterdir():
-        try:
-            if now - p.stat().st_mtime > PENDING_MAX_AGE_S:
-                shutil.rmtree(p, ignore_errors=True)
-        except OSError:
-            pass
-    return d
-
-
-def _save_pending(request: Request, owner: str, filename: str, content_type: str, data: bytes, options: dict[str, Any]) -> str:
-    pid = secrets.token_hex(16)
-    d = _pending_dir(request) / pid
-    d.mkdir()
-    (d / "data").write_bytes(data)
-    (d / "meta.json").write_text(
-        json.dumps({"owner": owner, "filename": filename, "content_type": content_type, "options": options}),
-        encoding="utf-8",
-    )
-    return pid
-
-
-def _load_pending(request: Request, pid: str, owner: str) -> tuple[dict[str, Any], bytes] | None:
+def _load_pending(request: Request, pid: str, principal: Any) -> tuple[dict[str, Any], bytes] | None:
+    """An upload of ``principal`` waiting for its mapping to be confirmed (stored in the database,
+    so any worker can serve the confirmation). The région/buyer chosen at upload travel with the form."""
     if not _ID.match(pid):
         return None
-    d = _pending_dir(request) / pid
-    try:
-        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-        data = (d / "data").read_bytes()
-    except (OSError, ValueError):
+    got = request.app.state.store.pending_upload(pid, principal)
+    if got is None:
         return None
-    if meta.get("owner") != owner:
-        return None
-    return meta, data
+    filename, content_type, data = got
+    return {"filename": filename or "upload", "content_type": content_type}, data
 
 
 def _headers_of(data: bytes, filename: str, sheet: str | None) -> list[tuple[str, str]]:
@@ -521,9 +482,13 @@ async def bom_upload(request: Request) -> Response:
         problems = [str(p) for p in getattr(exc, "problems", []) or []][:20]
         return again(str(exc), problems)
     pid = await run_in_threadpool(
-        _save_pending, request, w.principal.key_id, file.filename, file.content_type or "", data, options
+        lambda: request.app.state.store.create_upload(w.principal, data=data, filename=file.filename,
+                                                      content_type=file.content_type or None)
     )
-    return w.redirect(f"/boms/uploads/{pid}" + ("?lang=en" if w.lang == "en" else ""))
+    query = {"region": options.get("region") or "", "buyer": options.get("buyer") or ""}
+    if w.lang == "en":
+        query["lang"] = "en"
+    return w.redirect(f"/boms/uploads/{pid}?" + urlencode({k: v for k, v in query.items() if v}))
 
 
 @router.get("/boms/uploads/{pid}")
@@ -531,7 +496,7 @@ async def bom_mapping_page(pid: str, request: Request) -> Response:
     w = web(request)
     if w.principal is None:
         return _signin_redirect(w)
-    pending = await run_in_threadpool(_load_pending, request, pid, w.principal.key_id)
+    pending = await run_in_threadpool(_load_pending, request, pid, w.principal)
     if pending is None:
         return w.page("error.html", status=404, message=t(w.lang, "upload_expired"), detail="")
     meta, data = pending
@@ -539,8 +504,9 @@ async def bom_mapping_page(pid: str, request: Request) -> Response:
 
     read = await run_in_threadpool(read_bom, data, filename=meta["filename"])
     ctx = await run_in_threadpool(_mapping_context, read, data, meta["filename"])
+    qp = request.query_params
     return w.page("bom_mapping.html", nav="bom_new", upload_id=pid, filename=meta["filename"],
-                  region=meta["options"].get("region"), **ctx)
+                  region=(qp.get("region") or "44")[:3], buyer=(qp.get("buyer") or "")[:80], **ctx)
 
 
 # role the advisor set to "(none)" → the BomLine fields it fills (read_bom's mapping can only set roles)
@@ -580,11 +546,22 @@ async def bom_confirm(pid: str, request: Request) -> Response:
     form = await _form(request)
     if not w.check_csrf(form.get("csrf")):
         return _csrf_failed(w)
-    pending = await run_in_threadpool(_load_pending, request, pid, w.principal.key_id)
+    pending = await run_in_threadpool(_load_pending, request, pid, w.principal)
     if pending is None:
         return w.page("error.html", status=404, message=t(w.lang, "upload_expired"), detail="")
     meta, data = pending
+    from pydantic import ValidationError
+
     from api import engine
+    from api.schemas import MatchOptions
+
+    region = str(form.get("region") or "44")
+    buyer = str(form.get("buyer") or "").strip()
+    try:
+        options = MatchOptions.model_validate({"region": region, **({"buyer": buyer} if buyer else {})}).model_dump()
+    except ValidationError as exc:
+        msg = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return w.page("error.html", status=422, message=t(w.lang, "bom_read_error"), detail=msg)
     from matching.bom import read_bom
     from matching.errors import BomError
 
@@ -603,7 +580,7 @@ async def bom_confirm(pid: str, request: Request) -> Response:
         ctx = await run_in_threadpool(_mapping_context, read0, data, meta["filename"])
         ctx["notes"] = [str(exc), *ctx["notes"]]
         return w.page("bom_mapping.html", nav="bom_new", status=422, upload_id=pid, filename=meta["filename"],
-                      region=meta["options"].get("region"), **ctx)
+                      region=region, buyer=buyer, **ctx)
     read_lines, layout_d = _clear_roles(read.lines, read.layout.to_dict(), cleared)
     settings = request.app.state.settings
     lines = [engine.line_to_store(b) for b in read_lines]
@@ -613,11 +590,11 @@ async def bom_confirm(pid: str, request: Request) -> Response:
     layout = engine._jsonable(layout_d)
     store = request.app.state.store
     job = await run_in_threadpool(
-        store.create_job, w.principal, data=data, lines=lines, filename=meta["filename"],
-        content_type=meta.get("content_type") or None, layout=layout, options=meta["options"],
+        lambda: store.create_job_from_upload(w.principal, pid, lines=lines, layout=layout, options=options)
     )
+    if job is None:  # confirmed twice (double click): the first confirmation made the job
+        return w.page("error.html", status=404, message=t(w.lang, "upload_expired"), detail="")
     request.app.state.runner.submit(job.id)
-    shutil.rmtree(_pending_dir(request) / pid, ignore_errors=True)
     return w.redirect(f"/boms/{job.id}" + ("?lang=en" if w.lang == "en" else ""))
 
 

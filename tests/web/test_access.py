@@ -128,24 +128,44 @@ def test_advisors_see_their_organisation_boms_only(keyed):
 def test_upload_shows_the_detected_mapping_and_confirm_creates_a_job(local, data_dir):
     csrf = _csrf(local.get("/boms/new").text)
     path = data_dir / "boms" / "bancthermique__Nomenclature.csv"
-    r = local.post("/boms/new", data={"csrf": csrf, "region": "44"}, files={"file": (path.name, path.read_bytes())},
-                   follow_redirects=False)
-    assert r.status_code == 303
-    mapping = local.get(r.headers["location"])
+    up = local.post("/boms/new", data={"csrf": csrf, "region": "44", "buyer": "57463"},
+                    files={"file": (path.name, path.read_bytes())}, follow_redirects=False)
+    assert up.status_code == 303
+    upload_url = up.headers["location"].split("?")[0]
+    mapping = local.get(up.headers["location"])
     assert mapping.status_code == 200
     # description detected on the "Désignation" column, quantity on "Quantité", with evidence
     assert re.search(r'id="col-description".*?<option value="B" selected>B — Désignation', mapping.text, re.S)
     assert re.search(r'id="col-quantity".*?<option value="C" selected>C — Quantité', mapping.text, re.S)
-    r = local.post(r.headers["location"] + "/confirm",
-                   data={"csrf": csrf, "col_description": "B", "col_quantity": "", "col_code": ""},
+    assert '<input type="hidden" name="buyer" value="57463">' in mapping.text
+    # the upload is stored, not yet a job
+    store = local.app.state.store
+    assert store.list_jobs() == []
+    r = local.post(upload_url + "/confirm",
+                   data={"csrf": csrf, "region": "44", "buyer": "57463", "col_description": "B", "col_quantity": "",
+                         "col_code": ""},
                    follow_redirects=False)
     assert r.status_code == 303 and re.fullmatch(r"/boms/[0-9a-f]{32}", r.headers["location"])
-    job = local.app.state.store.get_job(r.headers["location"].rsplit("/", 1)[1], with_lines=True)
-    assert job.filename == path.name and "quantity" not in job.layout["columns"]
+    job = store.get_job(r.headers["location"].rsplit("/", 1)[1], with_lines=True)
+    assert job.filename == path.name and job.upload_id == upload_url.rsplit("/", 1)[1]
+    assert job.options["region"] == "44" and job.options["buyer"] == "57463"
+    assert "quantity" not in job.layout["columns"]
     assert all(ln["quantity"] is None for ln in job.lines)
-    # the pending upload is gone once confirmed
-    assert local.post(r.headers["location"].replace("/boms/", "/boms/uploads/") + "/confirm",
-                      data={"csrf": csrf}).status_code == 404
+    # confirming the same upload twice makes no second job
+    again = local.post(upload_url + "/confirm", data={"csrf": csrf, "col_description": "B"})
+    assert again.status_code == 404 and len(store.list_jobs()) == 1
+
+
+def test_an_upload_is_confirmed_only_by_its_owner(keyed, data_dir):
+    store = keyed.app.state.store
+    t1, p1 = store.create_key("alice", org="AD")
+    t2, _ = store.create_key("bob", org="AD")
+    pid = store.create_upload(p1, data=(data_dir / "boms" / "bancthermique__Nomenclature.csv").read_bytes(),
+                              filename="b.csv")
+    _sign_in(keyed, t2)
+    assert keyed.get(f"/boms/uploads/{pid}").status_code == 404
+    r = keyed.post(f"/boms/uploads/{pid}/confirm", data={"csrf": _csrf(keyed.get("/boms").text)})
+    assert r.status_code == 404 and store.list_jobs() == []
 
 
 def test_unreadable_upload_says_why(local):
