@@ -212,8 +212,13 @@ class ProductClassifier:
             tmp = folder.with_name(folder.name + f".tmp{id(self)}")
             idx.save(tmp)
             (tmp / "done").write_text("ok")
-            if not folder.exists():
+            try:
                 tmp.rename(folder)
+            finally:
+                if tmp.exists():  # another process won the race: keep its copy
+                    import shutil
+
+                    shutil.rmtree(tmp, ignore_errors=True)
         except OSError:
             pass  # a read-only cache is not an error: we just rebuild next time
         return idx
@@ -320,12 +325,13 @@ class ProductClassifier:
         codes = list(codes) if codes is not None else [None] * len(texts)
         if len(codes) != len(texts):
             raise ValueError(f"codes has {len(codes)} items, texts has {len(texts)}; expected the same length")
-        has_text = [bool(analyze(t).text) for t in texts]
-        if any(has_text):
-            idx = [i for i, h in enumerate(has_text) if h]
-            mat, langs_sub, channels = self._score_matrix([texts[i] for i in idx])
-            rows = {i: mat[k] for k, i in enumerate(idx)}
-            langs = {i: langs_sub[k] for k, i in enumerate(idx)}
+        # Each distinct text is scored once (BOMs repeat lines), in one batch.
+        uniq = list(dict.fromkeys(t for t in texts if analyze(t).text))
+        if uniq:
+            mat, langs_sub, channels = self._score_matrix(uniq)
+            pos = {t: k for k, t in enumerate(uniq)}
+            rows = {i: mat[pos[t]] for i, t in enumerate(texts) if t in pos}
+            langs = {i: langs_sub[pos[t]] for i, t in enumerate(texts) if t in pos}
         else:
             rows, langs, channels = {}, {}, ("lexical",)
         if self._encoder is None:
