@@ -37,7 +37,7 @@ _SEM_SHARE_NO_EXPANSION = 0.1
 # A text reading is "confident" when its best score clears this (used to flag code conflicts).
 _CONFIDENT = 0.35
 # Bump when the document construction changes (part of the on-disk index cache key).
-_INDEX_VERSION = "lex-1"
+_INDEX_VERSION = "lex-2"
 
 # Exclusion clauses and filler of the nomenclature texts: they add words the product is NOT.
 _EXCL_RE = re.compile(
@@ -174,14 +174,14 @@ class ProductClassifier:
         """Normalised documents: one per CN8 (FR+EN+DE labels), per HS6 (its label and every
         CN8 label under it) and per HS4 (heading texts in three languages)."""
         cn8_docs = [
-            analyze(" . ".join(clean_label(x) for x in (self.label_fr[c], self.label_en.get(c, ""), self.label_de.get(c, ""))), lang=False).text
+            analyze(" . ".join(clean_label(x) for x in (self.label_fr[c], self.label_en.get(c, ""), self.label_de.get(c, ""))), lang=False, expand=False).text
             for c in self.codes
         ]
         by6: dict[str, list[str]] = {}
         for c, d in zip(self.codes, cn8_docs):
             by6.setdefault(c[:6], []).append(d)
-        hs6_docs = [" ".join([analyze(self.hs_label.get(h, ""), lang=False).text, *by6[h]]) for h in self.hs6]
-        hs4_docs = [analyze(" . ".join(heading.get(h, [])) + " . " + self.hs_label.get(h, ""), lang=False).text for h in self.hs4]
+        hs6_docs = [" ".join([analyze(self.hs_label.get(h, ""), lang=False, expand=False).text, *by6[h]]) for h in self.hs6]
+        hs4_docs = [analyze(" . ".join(heading.get(h, [])) + " . " + self.hs_label.get(h, ""), lang=False, expand=False).text for h in self.hs4]
         return cn8_docs + hs6_docs + hs4_docs
 
     def _lex_index(self, heading: dict[str, list[str]]) -> _LexIndex:

@@ -46,6 +46,10 @@ def _clean(v: Any) -> Any:
     return v
 
 
+def _line_key(line: BomLine) -> tuple[str, str | None]:
+    return ((line.description or "").strip(), line.code or line.code_raw)
+
+
 def _contiguous(table: Any) -> Any:
     """The table with each Arrow-backed column in one chunk: taking 10 rows of a 1M-row
     chunked column costs ~3 ms per column, of a contiguous one a few µs."""
@@ -235,8 +239,12 @@ class Matcher:
             return LineResult(line=line, status="no_candidate", products=tuple(products),
                               activities=tuple(activities), warnings=tuple(warnings) + (why,))
         X = compute_features(line.row, tokens, cands, self.table, self.arrays, region=config.region, buyer=buyer)
+        contrib_df = self.ranker.contributions(X)
         scores = self.ranker.predict_score(X)
-        contrib = self.ranker.contributions(X)
+        contrib = contrib_df.to_numpy()
+        ccols = list(contrib_df.columns)
+        kms = X["distance_km"].to_numpy(dtype=float)
+        name_words, product_words = X["name_words"].tolist(), X["product_words"].tolist()
         regional = self.arrays.region[cands.rows] == config.region
         order = tier_order(scores, regional, config)
         if config.diversify:
@@ -252,12 +260,12 @@ class Matcher:
         for rank, i in enumerate(order.tolist(), start=1):
             sup = sups[rank - 1]
             fvals = {k: float(feats[i, j]) for j, k in enumerate(FEATURE_NAMES)}
-            cvals = {k: float(contrib.iat[i, j]) for j, k in enumerate(contrib.columns)}
-            km = X["distance_km"].iat[i]
+            cvals = {k: float(contrib[i, j]) for j, k in enumerate(ccols)}
+            km = kms[i]
             ai = int(cands.activity_idx[i])
             reasons = explain(
                 sup, fvals, cvals, activities, activity_idx=ai,
-                name_words=X["name_words"].iat[i], product_words=X["product_words"].iat[i],
+                name_words=name_words[i], product_words=product_words[i],
                 distance_km=None if math.isnan(km) else float(km), buyer_given=buyer is not None, **namers,
             )
             matches.append(SupplierMatch(
@@ -269,7 +277,14 @@ class Matcher:
         return LineResult(line=line, status="matched", products=tuple(products), activities=tuple(activities),
                           suppliers=tuple(matches), warnings=tuple(warnings))
 
-    def _one(self, line: BomLine, cls_result: Any, config: MatchConfig, buyer: tuple[float, float] | None) -> LineResult:
+    def _one(
+        self,
+        line: BomLine,
+        cls_result: Any,
+        config: MatchConfig,
+        buyer: tuple[float, float] | None,
+        activity_cache: dict[Any, list[ActivityGuess]] | None = None,
+    ) -> LineResult:
         if line.status == "skipped":
             return LineResult(line=line, status="skipped", warnings=tuple(line.messages))
         try:
@@ -280,7 +295,12 @@ class Matcher:
                                   warnings=tuple(line.messages) + ("ligne sans description ni code",))
             products = list(cls_result.products)
             warnings = list(line.messages) + list(cls_result.warnings)
-            activities = list(self.classifier.activities_for_line(products, line.description or ""))
+            key = _line_key(line)
+            activities = activity_cache.get(key) if activity_cache is not None else None
+            if activities is None:
+                activities = list(self.classifier.activities_for_line(products, line.description or ""))
+                if activity_cache is not None:
+                    activity_cache[key] = activities
             return self._rank_line(line, products, activities, warnings, config, buyer)
         except Exception as exc:  # noqa: BLE001 - one bad line must not stop a BOM
             return LineResult(line=line, status="error", errors=(f"{type(exc).__name__}: {exc}",),
@@ -298,24 +318,36 @@ class Matcher:
         }
 
     # -- public API ------------------------------------------------------------------------------
-    def match(self, lines: Sequence[BomLine], *, progress: Progress | None = None) -> MatchResult:
-        """Match every line; each comes out with a status (matched/no_candidate/skipped/error)."""
+    def match(self, lines: Sequence[BomLine], *, progress: Progress | None = None, chunk: int = 128) -> MatchResult:
+        """Match every line; each comes out with a status (matched/no_candidate/skipped/error).
+
+        Lines are classified in batches (the semantic channel embeds a batch at once), each
+        distinct (description, code) once: purchasing files repeat lines.
+        """
         t0 = time.perf_counter()
-        todo = [i for i, ln in enumerate(lines) if ln.status != "skipped"]
-        classified: dict[int, Any] = {}
-        if todo:
-            res = self._classify_many([lines[i] for i in todo])
-            classified = dict(zip(todo, res, strict=True))
         out: list[LineResult] = []
         channels: set[str] = set()
+        classified: dict[Any, Any] = {}
+        activity_cache: dict[Any, list[ActivityGuess]] = {}
         n = len(lines)
-        for i, ln in enumerate(lines):
-            c = classified.get(i)
-            if c is not None and not isinstance(c, BaseException):
-                channels.update(getattr(c, "channels_used", ()) or ())
-            out.append(self._one(ln, c, self.config, self.buyer))
-            if progress is not None:
-                progress(i + 1, n)
+        for start in range(0, n, chunk):
+            part = lines[start : start + chunk]
+            new: dict[Any, BomLine] = {}
+            for ln in part:
+                k = _line_key(ln)
+                if ln.status != "skipped" and k not in classified and k not in new:
+                    new[k] = ln
+            if new:
+                res = self._classify_many(list(new.values()))
+                for k, c in zip(new, res, strict=True):
+                    classified[k] = c
+                    if not isinstance(c, BaseException):
+                        channels.update(getattr(c, "channels_used", ()) or ())
+            for j, ln in enumerate(part):
+                c = classified.get(_line_key(ln)) if ln.status != "skipped" else None
+                out.append(self._one(ln, c, self.config, self.buyer, activity_cache))
+                if progress is not None:
+                    progress(start + j + 1, n)
         return MatchResult(catalog=self.manifest, lines=out, summary=summarise(out),
                            engine=self._engine_info(channels, time.perf_counter() - t0))
 

@@ -51,6 +51,14 @@ STOP_WORDS: dict[str, frozenset[str]] = {
 }
 _ALL_STOP = frozenset().union(*STOP_WORDS.values())
 
+
+@lru_cache(maxsize=1)
+def brand_words() -> frozenset[str]:
+    """Maker/distributor names dropped from word tokens (``resources/brands.txt``)."""
+    lines = (RESOURCES / "brands.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(fold(x).strip() for x in lines if x.strip() and not x.startswith("#"))
+
+
 # Words that only signal a language (stop words + very common trade words), used by guess_lang.
 _LANG_HINTS: dict[str, frozenset[str]] = {
     "fr": frozenset(_STOP_FR) | frozenset("acier fil tube tole vis ecrou roulement carton sac".split()),
@@ -266,10 +274,11 @@ def analyze(text: str | None, *, expand: bool = True, stop: bool = True, lang: b
         if hints:
             folded = folded + " " + " ".join(hints)
     tokens: list[str] = []
+    brands = brand_words()
     for w in _WORD_RE.findall(folded):
         if _NUMBERISH.match(w) or w in _UNITS or _MEASURE_RE.match(w):
             continue
-        if len(w) < 2 or (stop and w in _ALL_STOP):
+        if len(w) < 2 or (stop and (w in _ALL_STOP or w in brands)):
             continue
         if any(c.isdigit() for c in w):
             continue  # digits+letters: a part number, kept in `parts`

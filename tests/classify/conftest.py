@@ -10,7 +10,7 @@ import pytest
 # Each keyword group is one dimension of the fake embedding space; a text's vector has a 1
 # in every dimension whose keywords it contains, plus a small constant so no row is zero.
 KEYWORDS: tuple[tuple[str, ...], ...] = (
-    ("bearing", "gizmo"),
+    ("ball bearing", "gizmo"),
     ("screw", "bolt"),
     ("printed circuit",),
     ("cheese",),

@@ -56,7 +56,7 @@ def test_missing_model_is_reported(data_dir, monkeypatch) -> None:
 
 def test_semantic_channel_is_used_when_an_encoder_is_given(fake_classifier: ProductClassifier) -> None:
     # "gizmo" is no nomenclature word: only the (fake) semantic channel links it to bearings.
-    res = fake_classifier.classify("gizmo")
+    res = fake_classifier.classify("the gizmo")  # English: the semantic channel has its full share
     assert "semantic" in res.channels_used
     assert res.products and res.products[0].code.startswith("8482")
 
