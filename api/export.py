@@ -11,11 +11,12 @@ import io
 import json
 from typing import Any
 
-COLUMNS = (
-    "line", "status", "description", "code", "origin_country", "annual_value_eur",
-    "products", "activities", "rank", "siret", "name", "naf", "commune", "departement", "region",
-    "tier", "distance_km", "score", "reasons",
-)
+def _columns() -> tuple[str, ...]:
+    from matching.results import FLAT_COLUMNS  # the CLI's export columns: one flat shape everywhere
+
+    return tuple(FLAT_COLUMNS)
+
+
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -34,26 +35,36 @@ def neutralise(value: Any) -> Any:
     return s
 
 
-def rows(result: dict[str, Any]) -> list[list[Any]]:
-    out: list[list[Any]] = []
+def rows(result: dict[str, Any], *, lang: str = "fr") -> list[list[Any]]:
+    """The stored contract dict flattened like ``matching.results.flatten`` (one row per line x supplier)."""
+    cols = _columns()
+    out: list[dict[str, Any]] = []
     for ln in result.get("lines", []):
         inp = ln.get("input") or {}
-        head = [
-            ln.get("line"), ln.get("status"), inp.get("description"), inp.get("code_raw") or inp.get("code"),
-            inp.get("origin_country"), inp.get("annual_value_eur"),
-            "; ".join(f"{p.get('code')} {p.get('label') or ''}".strip() for p in ln.get("products", [])),
-            "; ".join(f"{a.get('naf')} {a.get('label') or ''}".strip() for a in ln.get("activities", [])),
-        ]
+        p = (ln.get("products") or [None])[0] or {}
+        a = (ln.get("activities") or [None])[0] or {}
+        base = {
+            "line": ln.get("line"), "sheet": ln.get("sheet"), "status": ln.get("status"),
+            "description": inp.get("description"), "code": inp.get("code_raw") or inp.get("code"),
+            "origin_country": inp.get("origin_country"), "annual_value_eur": inp.get("annual_value_eur"),
+            "product_code": p.get("code"), "product_label": p.get("label"),
+            "activity_naf": a.get("naf"), "activity_label": a.get("label"),
+            "warnings": " | ".join(map(str, ln.get("warnings") or [])),
+            "errors": " | ".join(map(str, ln.get("errors") or [])),
+        }
         sups = ln.get("suppliers") or []
         if not sups:
-            out.append(head + [None] * (len(COLUMNS) - len(head)))
+            out.append(base)
         for s in sups:
-            out.append(head + [
-                s.get("rank"), s.get("siret"), s.get("name"), s.get("naf"), s.get("commune"), s.get("departement"),
-                s.get("region"), s.get("tier"), s.get("distance_km"), s.get("score"),
-                " | ".join(r.get("text") or "" for r in s.get("reasons", [])),
-            ])
-    return [[neutralise(v) for v in r] for r in out]
+            out.append({
+                **base, "rank": s.get("rank"), "tier": s.get("tier"), "siret": s.get("siret"), "name": s.get("name"),
+                "naf": s.get("naf"), "commune": s.get("commune"), "postcode": s.get("postcode"),
+                "departement": s.get("departement"), "region": s.get("region"),
+                "distance_km": s.get("distance_km"), "score": s.get("score"),
+                "reasons": " ; ".join(((r.get("text_en") if lang == "en" and r.get("text_en") else r.get("text")) or "")
+                                      for r in s.get("reasons") or []),
+            })
+    return [[neutralise(r.get(c)) for c in cols] for r in out]
 
 
 def export(result: dict[str, Any], fmt: str) -> bytes:
@@ -64,7 +75,7 @@ def export(result: dict[str, Any], fmt: str) -> bytes:
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(COLUMNS)
+        w.writerow(_columns())
         w.writerows(table)
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
     if fmt == "xlsx":
@@ -73,7 +84,7 @@ def export(result: dict[str, Any], fmt: str) -> bytes:
         wb = Workbook(write_only=False)
         ws = wb.active
         ws.title = "suppliers"
-        ws.append(list(COLUMNS))
+        ws.append(list(_columns()))
         for r in table:
             ws.append(r)
         for row in ws.iter_rows(min_row=2):
