@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from matching.codes import try_parse_code
-from matching.text import analyze
+from matching.text import analyze, split_purpose
 from matching.types import ActivityGuess, ProductGuess
 
 Encoder = Callable[[list[str]], np.ndarray]
@@ -270,7 +270,13 @@ class ProductClassifier:
         for t in texts:
             a = analyze(t)
             toks = [self._fix_typo(w, vocab) for w in a.tokens]
-            lex.append(" ".join(toks))
+            head, purpose = split_purpose(t)
+            if purpose:
+                # "Filtre à air pour compresseur": the product words count twice, the purpose once.
+                head_toks = [self._fix_typo(w, vocab) for w in analyze(head).tokens]
+                lex.append(" ".join(head_toks + toks))
+            else:
+                lex.append(" ".join(toks))
             own = set(analyze(t, expand=False).tokens)
             # Expansion words, once each and at most 10: the model's cost grows with length.
             extra = " ".join(list(dict.fromkeys(w for w in toks if w not in own))[:10])

@@ -286,6 +286,30 @@ def analyze(text: str | None, *, expand: bool = True, stop: bool = True, lang: b
     return Normalized(" ".join(tokens), tuple(tokens), tuple(dict.fromkeys(parts)), guessed, tuple(used))
 
 
+_PURPOSE_RE = re.compile(r"(?<![a-z0-9])(?:pour|for|fur|fuer)(?![a-z0-9])")
+# Heads that mean "a part/accessory of": then what follows "pour/for/für" IS the product family.
+_GENERIC_HEADS = frozenset(
+    "piece partie part parts teil teile ersatzteil ersatzteile accessoire accessory zubehor kit set "
+    "rechange spare composant component".split()
+)
+
+
+def split_purpose(text: str | None) -> tuple[str, str]:
+    """Split "Filtre à air pour compresseur" into the product ("filtre a air") and its purpose
+    ("compresseur"), so the purpose can weigh less. A generic head ("pièces pour moteur",
+    "spare parts for pump") or no marker gives ``(folded text, "")``.
+    """
+    folded = fold(text or "")
+    m = _PURPOSE_RE.search(folded)
+    if not m:
+        return folded, ""
+    head, tail = folded[: m.start()], folded[m.end() :]
+    head_words = [stem(w) for w in _WORD_RE.findall(head) if w not in _ALL_STOP and not w.isdigit()]
+    if not head_words or any(w in _GENERIC_HEADS or stem(w) in _GENERIC_HEADS for w in head_words[:2]):
+        return folded, ""
+    return head, tail
+
+
 def normalize(text: str | None) -> str:
     """The normalised word string of ``text`` (what lexical indexes see on both sides)."""
     return analyze(text).text
