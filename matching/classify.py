@@ -292,12 +292,12 @@ class ProductClassifier:
 
     @lru_cache(maxsize=4096)  # noqa: B019
     def _fix_typo(self, word: str, vocab: frozenset[str]) -> str:
-        """An out-of-vocabulary word of 5+ letters replaced by its closest vocabulary word (rapidfuzz)."""
-        if word in vocab or len(word) < 5:
+        """An out-of-vocabulary word of 6+ letters replaced by its closest vocabulary word (rapidfuzz ratio ≥ 88)."""
+        if word in vocab or len(word) < 6:
             return word
         from rapidfuzz import fuzz, process
 
-        hit = process.extractOne(word, self.index.vocab, scorer=fuzz.ratio, score_cutoff=84)
+        hit = process.extractOne(word, self.index.vocab, scorer=fuzz.ratio, score_cutoff=88)
         return hit[0] if hit else word
 
     def _score_matrix(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str | None], tuple[str, ...]]:

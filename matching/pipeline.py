@@ -239,10 +239,8 @@ class Matcher:
             return LineResult(line=line, status="no_candidate", products=tuple(products),
                               activities=tuple(activities), warnings=tuple(warnings) + (why,))
         X = compute_features(line.row, tokens, cands, self.table, self.arrays, region=config.region, buyer=buyer)
-        contrib_df = self.ranker.contributions(X)
-        scores = self.ranker.predict_score(X)
-        contrib = contrib_df.to_numpy()
-        ccols = list(contrib_df.columns)
+        scores, contrib = self.ranker.score_and_contributions(X)
+        ccols = list(self.ranker.feature_names)
         kms = X["distance_km"].to_numpy(dtype=float)
         name_words, product_words = X["name_words"].tolist(), X["product_words"].tolist()
         regional = self.arrays.region[cands.rows] == config.region

@@ -52,11 +52,10 @@ class LinearRanker(BaseEstimator):
         return v / v.sum()
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
-        cols = []
-        for k in self.feature_names:
-            col = X[k].to_numpy(dtype=float) if k in X.columns else np.full(len(X), np.nan)
-            cols.append(np.where(np.isnan(col), NEUTRAL.get(k, 0.5), col))
-        return np.column_stack(cols) if cols else np.zeros((len(X), 0))
+        names = list(self.feature_names)
+        M = X.reindex(columns=names).to_numpy(dtype=float)
+        neutral = np.array([NEUTRAL.get(k, 0.5) for k in names])
+        return np.where(np.isnan(M), neutral, M)
 
     @property
     def is_fitted(self) -> bool:
@@ -83,18 +82,28 @@ class LinearRanker(BaseEstimator):
         self.feature_names_in_ = np.array(self.feature_names, dtype=object)
         return self
 
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Per-feature contribution to each score (same index as ``X``)."""
-        M = self._matrix(X)
+    def _contrib(self, X: pd.DataFrame) -> np.ndarray:
         w = self.coef_ if self.is_fitted else self._prior()
-        return pd.DataFrame(M * w, index=X.index, columns=list(self.feature_names))
+        return self._matrix(X) * w
 
-    def predict_score(self, X: pd.DataFrame) -> np.ndarray:
-        """Scores in [0, 1], one per row of ``X``."""
-        c = self.contributions(X).to_numpy().sum(axis=1)
+    def _score(self, contrib: np.ndarray) -> np.ndarray:
+        c = contrib.sum(axis=1)
         if self.is_fitted:
             c = 1.0 / (1.0 + np.exp(-(c + self.intercept_)))
         return np.clip(c, 0.0, 1.0)
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Per-feature contribution to each score (same index as ``X``)."""
+        return pd.DataFrame(self._contrib(X), index=X.index, columns=list(self.feature_names))
+
+    def predict_score(self, X: pd.DataFrame) -> np.ndarray:
+        """Scores in [0, 1], one per row of ``X``."""
+        return self._score(self._contrib(X))
+
+    def score_and_contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Both at once (one pass over ``X``): scores and the contribution matrix (columns = ``feature_names``)."""
+        c = self._contrib(X)
+        return self._score(c), c
 
     def to_dict(self) -> dict:
         d: dict = {"prior": dict(zip(self.feature_names, self._prior().round(4).tolist(), strict=True))}

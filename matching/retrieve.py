@@ -50,6 +50,10 @@ class CatalogArrays:
     lat: np.ndarray
     lon: np.ndarray
     size: np.ndarray  # size score, NaN when unknown
+    region_id: np.ndarray  # int16 région code (-1 unknown): integer compares on the hot path
+
+    def region_code(self, region: str) -> int:
+        return int(region) if region and region.isdigit() else -2
 
     @classmethod
     def from_table(cls, table) -> CatalogArrays:  # noqa: ANN001 - pandas DataFrame
@@ -69,7 +73,10 @@ class CatalogArrays:
 
         size_band = strings("size_band")
         size = pd.Series(size_band).map(SIZE_SCORES).to_numpy(dtype=float, na_value=np.nan)
-        return cls(naf=strings("naf"), region=strings("region"), lat=floats("lat"), lon=floats("lon"), size=size)
+        region = strings("region")
+        region_id = pd.to_numeric(pd.Series(region), errors="coerce").fillna(-1).to_numpy(dtype=np.int16)
+        return cls(naf=strings("naf"), region=region, lat=floats("lat"), lon=floats("lon"), size=size,
+                   region_id=region_id)
 
 
 def haversine_km(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -116,7 +123,7 @@ def usable_activities(activities: Sequence[ActivityGuess], config: MatchConfig) 
 
 def _prerank(rows: np.ndarray, arrays: CatalogArrays, config: MatchConfig, buyer: tuple[float, float] | None) -> np.ndarray:
     """Cheap order inside a big block: région, buyer distance, size (no text work)."""
-    score = 0.5 * (arrays.region[rows] == config.region)
+    score = 0.5 * (arrays.region_id[rows] == arrays.region_code(config.region))
     size = arrays.size[rows]
     score = score + 0.2 * np.where(np.isnan(size), 0.3, size)
     if buyer is not None:
@@ -136,9 +143,9 @@ def retrieve(
 ) -> Candidates:
     """The union of the activity block and the lexical hits of one line, capped at ``candidate_depth``."""
     acts = usable_activities(activities, config)
-    fit: dict[int, tuple[float, int]] = {}  # row -> (best activity fit, activity index)
     block_total = 0
     per_block = max(config.block_depth // max(len(acts), 1), config.top_n * 4)
+    parts: list[tuple[np.ndarray, float, int]] = []
 
     def add_block(rows: np.ndarray, weight: float, ai: int) -> None:
         nonlocal block_total
@@ -146,10 +153,8 @@ def retrieve(
         if len(rows) > per_block:
             pr = _prerank(rows, arrays, config, buyer)
             rows = rows[np.argpartition(-pr, per_block - 1)[:per_block]]
-        for r in rows.tolist():
-            old = fit.get(r)
-            if old is None or weight > old[0]:
-                fit[r] = (weight, ai)
+        if len(rows):
+            parts.append((np.asarray(rows, dtype=np.int64), weight, ai))
 
     act_index = {a.naf: i for i, a in enumerate(activities)}
     for a, w in acts:
@@ -160,41 +165,47 @@ def retrieve(
         for code in index.naf_codes:
             if code[:5] == a.naf[:5] and code not in seen:
                 add_block(index.rows_for_naf(code), w * SIBLING_FACTOR, act_index[a.naf])
-    if len(fit) < config.top_n:  # widen to the NAF group only when the line is starved
+    if sum(len(p[0]) for p in parts) < config.top_n:  # widen to the NAF group only when the line is starved
         for a, w in acts:
             for code in index.naf_codes:
                 if code[:4] == a.naf[:4] and code[:5] != a.naf[:5]:
                     add_block(index.rows_for_naf(code), w * GROUP_FACTOR, act_index[a.naf])
+    if parts:  # best weight per row, vectorised
+        R = np.concatenate([p[0] for p in parts])
+        W = np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
+        A = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int64) for p in parts])
+        o = np.lexsort((-W, R))
+        R, W, A = R[o], W[o], A[o]
+        first = np.ones(len(R), dtype=bool)
+        first[1:] = R[1:] != R[:-1]
+        fit_rows, fit_w, fit_a = R[first], W[first], A[first]
+    else:
+        fit_rows, fit_w, fit_a = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
 
     lex_rows, lex_scores = (
         index.search(tokens, config.lexical_depth) if config.lexical_depth and tokens else (np.zeros(0, np.int64), np.zeros(0))
     )
-    lex = dict(zip(lex_rows.tolist(), lex_scores.tolist(), strict=True))
-
-    rows = np.fromiter(set(fit) | set(lex), dtype=np.int64)
-    rows.sort()
+    rows = np.union1d(fit_rows, lex_rows.astype(np.int64))
     n = len(rows)
     activity = np.full(n, np.nan if not acts else 0.0)
     activity_idx = np.full(n, -1, dtype=np.int64)
     lexical = np.zeros(n)
     channels = np.zeros(n, dtype=np.int8)
-    for i, r in enumerate(rows.tolist()):
-        f = fit.get(r)
-        if f is not None:
-            activity[i], activity_idx[i] = f
-            channels[i] |= 1
-        elif acts:  # lexical-only hit: partial credit through the NAF hierarchy
-            nf = arrays.naf[r]
+    pos = np.searchsorted(rows, fit_rows)
+    activity[pos], activity_idx[pos] = fit_w, fit_a
+    channels[pos] |= 1
+    lpos = np.searchsorted(rows, lex_rows)
+    lexical[lpos] = lex_scores
+    channels[lpos] |= 2
+    if acts:  # lexical-only hits: partial credit through the NAF hierarchy
+        for i in np.flatnonzero(channels == 2).tolist():
+            nf = arrays.naf[rows[i]]
             best, bi = 0.0, -1
             for a, w in acts:
-                s = w * naf_similarity(nf, a.naf)
-                if s > best:
-                    best, bi = s, act_index[a.naf]
+                sc = w * naf_similarity(nf, a.naf)
+                if sc > best:
+                    best, bi = sc, act_index[a.naf]
             activity[i], activity_idx[i] = best, bi
-        s = lex.get(r)
-        if s is not None:
-            lexical[i] = s
-            channels[i] |= 2
     if n > config.candidate_depth:
         top_lex = lexical.max() if n else 0.0
         cheap = np.nan_to_num(activity, nan=0.0) * 0.6 + (lexical / top_lex if top_lex > 0 else 0.0) * 0.3
