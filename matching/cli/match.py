@@ -195,8 +195,6 @@ def evaluate(
 ) -> None:
     """Measure product, activity and supplier quality on labelled lines, side by side with BM25."""
     with user_errors():
-        from rich.console import Console
-
         from matching.evaluate import format_report, load_labels, run_evaluation
         from matching.pipeline import Matcher
 
@@ -207,7 +205,7 @@ def evaluate(
         if as_json:
             sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
             return
-        Console().print(format_report(report))
+        sys.stdout.write(format_report(report) + "\n")
 
 
 def register(app: typer.Typer) -> None:
