@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -201,11 +202,11 @@ def export_bom(job_id: JobId, principal: PrincipalDep, store: StoreDep,
     result = store.get_result(job_id, principal)
     if result is None:
         raise HTTPException(409, f"job {job_id} is {job.status}, not done: no results to export yet")
-    stem = (job.filename or "bom").rsplit(".", 1)[0].replace('"', "")[:80] or "bom"
-    return Response(
-        export(result, format), media_type=MEDIA[format],
-        headers={"Content-Disposition": f'attachment; filename="{stem}-relocmatch.{format}"'},
-    )
+    stem = (job.filename or "bom").rsplit(".", 1)[0][:80] or "bom"
+    name = f"{stem}-relocmatch.{format}"
+    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_. ") else "_" for ch in name)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(export(result, format), media_type=MEDIA[format], headers={"Content-Disposition": disposition})
 
 
 @router.delete("/boms/{job_id}", status_code=204, responses=NOT_FOUND)

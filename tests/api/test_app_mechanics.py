@@ -278,3 +278,11 @@ def test_exports_neutralise_formula_cells(setup, bearer) -> None:  # type: ignor
         assert all(cell.data_type == "s" for cell in cells)  # text, never a formula
         r = c.get(f"/v1/boms/{job['id']}/export?format=json", headers=bearer(ka))
         assert json.loads(r.content)["lines"][0]["input"]["description"] == evil  # JSON keeps the data as is
+        # a file name outside latin-1 still gives a valid download name (RFC 5987)
+        r = c.post("/v1/boms", files={"file": ('部品表"; x=1.csv', "description\nvis M6\n".encode())}, headers=bearer(ka))
+        assert r.status_code == 202, r.text
+        wait_for(c, r.headers["location"], bearer(ka), {"done"})
+        r = c.get(r.headers["location"] + "/export?format=csv", headers=bearer(ka))
+        assert r.status_code == 200
+        cd = r.headers["content-disposition"]
+        assert cd.startswith('attachment; filename="') and "filename*=UTF-8''%E9%83%A8" in cd and cd.count('"') == 2
