@@ -79,13 +79,24 @@ class JobRunner:
         """Ask the runner to pick up a job that was just stored as queued."""
         self._wake.put(job_id)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop taking jobs; a job in progress keeps its row ``running`` and is recovered later."""
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop taking jobs and hand the jobs in progress back to the queue (the next start, or a
+        sibling worker, resumes them at once). A crash skips this: then the stale-heartbeat
+        recovery applies."""
         self._stop.set()
         for _ in self._threads:
             self._wake.put(None)
+        end = time.monotonic() + timeout
         for t in self._threads:
-            t.join(timeout)
+            t.join(max(0.0, end - time.monotonic()))
+        with self._lock:
+            left = list(self._running)
+        for job_id in left:
+            try:
+                if self.store.release_job(job_id, self.worker_id, "service stopped"):
+                    log.info("job %s handed back to the queue", job_id)
+            except Exception:
+                log.exception("could not hand job %s back; it will be recovered when stale", job_id)
 
     def recover(self) -> list[Any]:
         """Re-queue or fail jobs whose runner stopped heartbeating (see ``Store.recover_stale``)."""
@@ -158,7 +169,10 @@ class JobRunner:
             else:
                 log.info("job %s finished but no longer ours: result discarded", job_id)
         except JobLost:
-            log.info("job %s abandoned by this runner", job_id)
+            if self._stop.is_set() and self.store.release_job(job_id, self.worker_id, "service stopped"):
+                log.info("job %s handed back to the queue", job_id)
+            else:
+                log.info("job %s is no longer ours (deleted or recovered elsewhere)", job_id)
         except RelocmatchError as exc:
             self.store.fail_job(job_id, self.worker_id, str(exc))
         except Exception as exc:

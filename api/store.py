@@ -499,6 +499,18 @@ class Store:
             ).rowcount
         return n == 1
 
+    def release_job(self, job_id: str, worker_id: str, reason: str) -> bool:
+        """Hand a running job back to the queue (graceful shutdown): not counted as an attempt."""
+        with self._tx() as conn:
+            n = conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.status == "running", jobs.c.worker_id == worker_id)
+                .values(status="queued", worker_id=None, done=0, attempts=jobs.c.attempts - 1)
+            ).rowcount
+            if n:
+                self._audit(conn, None, "job.released", job_id, {"reason": reason, "worker": worker_id})
+        return n == 1
+
     def recover_stale(self, *, stale_after_s: float, max_attempts: int, alive_workers: Iterable[str] = ()) -> list[Recovery]:
         """Jobs left ``running`` by a dead runner (heartbeat older than ``stale_after_s``, runner not
         in ``alive_workers``): re-queue them, or mark them failed with a reason once they have used
