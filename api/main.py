@@ -30,6 +30,8 @@ from matching.errors import BomError, CodeError, ConfigError, RelocmatchError
 
 log = logging.getLogger("relocmatch.api")
 API_DIR = Path(__file__).parent
+# POST routes that take a file: they get max_upload_bytes, every other request max_request_bytes
+UPLOAD_PATHS = frozenset({"/v1/boms", "/boms/new"})  # the API's and the advisor pages' BOM upload
 
 
 def create_app(settings: Settings | None = None, *, matcher: Any = None) -> FastAPI:
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
     app.state.matcher_error = "starting"
 
     def limit_for(method: str, path: str) -> int:
-        if method == "POST" and path.rstrip("/") == "/v1/boms":
+        if method == "POST" and path.rstrip("/") in UPLOAD_PATHS:
             return settings.max_upload_bytes
         return settings.max_request_bytes
 
