@@ -8,6 +8,7 @@ Scope: the operations this area owns (/v1 match, boms, search, suppliers, codes,
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -78,16 +79,13 @@ def test_api_conforms_to_its_openapi(live_app: Any) -> None:
 
     h = {"Authorization": f"Bearer {key}"}
     c = _TC(app)  # no `with`: the module fixture's lifespan (store, runner) is the one running
-    if True:
-        match = c.post("/v1/match", headers=h, json={"lines": [{"description": "roulements à billes", "code": "8482.10"}]})
-        siret = match.json()["lines"][0]["suppliers"][0]["siret"]
-        job_id = c.post("/v1/boms", headers=h, json={"lines": [{"description": "vis inox"}]}).json()["id"]
-        for _ in range(600):
-            if c.get(f"/v1/boms/{job_id}", headers=h).json()["status"] == "done":
-                break
-            import time
-
-            time.sleep(0.1)
+    match = c.post("/v1/match", headers=h, json={"lines": [{"description": "roulements à billes", "code": "8482.10"}]})
+    siret = match.json()["lines"][0]["suppliers"][0]["siret"]
+    job_id = c.post("/v1/boms", headers=h, json={"lines": [{"description": "vis inox"}]}).json()["id"]
+    for _ in range(600):
+        if c.get(f"/v1/boms/{job_id}", headers=h).json()["status"] == "done":
+            break
+        time.sleep(0.1)
     known = {"siret": siret, "code": "8482.10", "job_id": job_id}
     ok: list[int] = []
     ops = sorted((r.ok() for r in schema.get_all_operations()), key=lambda o: o.method == "delete")
