@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -327,6 +328,7 @@ class Matcher:
         channels: set[str] = set()
         classified: dict[Any, Any] = {}
         activity_cache: dict[Any, list[ActivityGuess]] = {}
+        done: dict[Any, LineResult] = {}
         n = len(lines)
         for start in range(0, n, chunk):
             part = lines[start : start + chunk]
@@ -342,8 +344,17 @@ class Matcher:
                     if not isinstance(c, BaseException):
                         channels.update(getattr(c, "channels_used", ()) or ())
             for j, ln in enumerate(part):
-                c = classified.get(_line_key(ln)) if ln.status != "skipped" else None
-                out.append(self._one(ln, c, self.config, self.buyer, activity_cache))
+                key = _line_key(ln)
+                prev = done.get(key) if ln.status != "skipped" else None
+                if prev is not None:  # same description and code: same suppliers, this line's own messages
+                    own = prev.warnings[len(prev.line.messages):]
+                    out.append(replace(prev, line=ln, warnings=tuple(ln.messages) + tuple(own)))
+                else:
+                    c = classified.get(key) if ln.status != "skipped" else None
+                    lr = self._one(ln, c, self.config, self.buyer, activity_cache)
+                    if lr.status in ("matched", "no_candidate") and lr.warnings[: len(ln.messages)] == tuple(ln.messages):
+                        done[key] = lr
+                    out.append(lr)
                 if progress is not None:
                     progress(start + j + 1, n)
         return MatchResult(catalog=self.manifest, lines=out, summary=summarise(out),

@@ -111,3 +111,13 @@ def test_flatten_one_row_per_supplier_and_one_for_empty_lines(table):
     buf = io.StringIO()
     export_result(res, buf, "json")
     assert json.loads(buf.getvalue())["summary"]["lines"] == 4
+
+
+def test_repeated_lines_get_the_same_suppliers_and_their_own_row(table):
+    lines = [BomLine(row=2, description="Roulements à billes"),
+             BomLine(row=9, description="Roulements à billes", messages=("quantité manquante",))]
+    res = matcher(table).match(lines)
+    a, b = res.lines
+    assert [m.supplier.siret for m in a.suppliers] == [m.supplier.siret for m in b.suppliers]
+    assert (a.line.row, b.line.row) == (2, 9)
+    assert "quantité manquante" in b.warnings and "quantité manquante" not in a.warnings
