@@ -451,6 +451,11 @@ class _ActivityIndex:
         from matching import refdata
 
         naf = refdata.load_naf(data_dir)
+        # Only activities that make or sell goods: agriculture, mining, manufacturing (01–33) and
+        # wholesale (46, flagged). Retail, transport or finance notes mention products too
+        # ("commerce de détail de quincaillerie") but never supply a BOM line.
+        div = naf["NIV5"].str[:2].astype(int)
+        naf = naf[(div <= 33) | (div == 46)]
         nace = refdata.load_nace("fr", data_dir).set_index("nace2")
         self.naf = naf["NIV5"].tolist()
         self.labels = dict(zip(naf["NIV5"], naf["LIB_NIV5"]))
@@ -461,7 +466,7 @@ class _ActivityIndex:
                 row = nace.loc[n4]
                 note = f"{row['Include']} {row['Include_Also']}"
             note = re.sub(r"(?i)cette classe comprend(?: egalement| également)?\s*:?", " ", note)
-            docs.append(analyze(f"{lab5} . {lab5} . {lab4} . {note}").text)
+            docs.append(analyze(f"{lab5} . {lab5} . {lab4} . {note}", lang=False, expand=False).text)
         self.index = _LexIndex(docs)
 
     def search(self, text: str, *, top_k: int = 10) -> list[ActivityGuess]:
