@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz
 
 from matching.index import tokenize
 from matching.retrieve import Candidates, CatalogArrays, haversine_km, proximity_from_km
@@ -46,8 +47,6 @@ def _words(text: str) -> tuple[str, ...]:
 
 def _name_similarity(line_tokens: list[str], name_tokens: Sequence[str]) -> tuple[float, list[str]]:
     """RapidFuzz token-set similarity of the line and a supplier's own words, with shared words."""
-    from rapidfuzz import fuzz
-
     if not line_tokens or not name_tokens:
         return 0.0, []
     shared = sorted(set(line_tokens) & set(name_tokens))
