@@ -203,7 +203,9 @@ class ProductClassifier:
         if (folder / "done").exists():
             try:
                 self.index_cached = True
-                return _LexIndex.load(folder)
+                idx = _LexIndex.load(folder)
+                _prune_old_indexes(folder)
+                return idx
             except (OSError, ValueError, KeyError):
                 pass
         self.index_cached = False
@@ -221,6 +223,7 @@ class ProductClassifier:
                     shutil.rmtree(tmp, ignore_errors=True)
         except OSError:
             pass  # a read-only cache is not an error: we just rebuild next time
+        _prune_old_indexes(folder)
         return idx
 
     @staticmethod
@@ -484,6 +487,21 @@ class _ActivityIndex:
             out.append(ActivityGuess(naf, self.labels[naf], round(float(min(1.0, s[j] * 1.5)), 4), "text",
                                      (f"texte → NAF {naf}",), naf.startswith("46")))
         return out
+
+
+def _prune_old_indexes(keep: Path, *, older_than_s: float = 600.0) -> None:
+    """Remove lexical-index folders of other (older) versions from the cache, once they are
+    more than ten minutes old (a process still loading one is given time)."""
+    import shutil
+    import time
+
+    now = time.time()
+    for d in keep.parent.glob("classify-lex-*"):
+        try:
+            if d != keep and now - d.stat().st_mtime > older_than_s:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            continue
 
 
 # ------------------------------------------------------------- crosswalk glue

@@ -142,3 +142,19 @@ def test_fake_encoder_embeddings_are_not_cached_on_disk(fake_classifier: Product
     arr = cached_embeddings("x", ["ball bearing", "cheese"], keyword_encoder)
     assert np.allclose(np.linalg.norm(arr, axis=1), 1.0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_old_index_folders_are_pruned_but_recent_ones_kept(tmp_path) -> None:
+    import os
+    import time
+
+    from matching.classify import _prune_old_indexes
+
+    keep, old, recent = (tmp_path / f"classify-lex-{n}" for n in ("keep", "old", "recent"))
+    for d in (keep, old, recent):
+        d.mkdir()
+    past = time.time() - 3600
+    os.utime(old, (past, past))
+    os.utime(keep, (past, past))
+    _prune_old_indexes(keep)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["classify-lex-keep", "classify-lex-recent"]
