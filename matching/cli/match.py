@@ -39,19 +39,23 @@ def _best(lr, tier: str) -> str:  # noqa: ANN001
     return "—"
 
 
-def print_summary(result, console) -> None:  # noqa: ANN001
+def print_summary(result, console, top: int = 10) -> None:  # noqa: ANN001
     """The per-line table and the totals, readable in a terminal."""
     from rich.table import Table
 
     t = Table(title="relocmatch — meilleurs fournisseurs par ligne", show_lines=False, expand=False)
     for col, kw in (("ligne", {"justify": "right"}), ("description", {"max_width": 34}), ("produit", {"max_width": 30}),
-                    ("activité", {"max_width": 26}), ("meilleur Grand Est / région", {"max_width": 44}),
-                    ("meilleur national", {"max_width": 44}), ("statut", {})):
+                    ("activité", {"max_width": 26}), (f"meilleur régional (top {top})", {"max_width": 44}),
+                    (f"meilleur national (top {top})", {"max_width": 44}), ("statut", {"max_width": 40})):
         t.add_column(col, overflow="fold", **kw)
     for lr in result.lines:
         p = lr.products[0] if lr.products else None
         a = lr.activities[0] if lr.activities else None
-        status = lr.status if not lr.errors else f"{lr.status}: {_short(lr.errors[0], 40)}"
+        status = lr.status
+        if lr.errors:
+            status = f"{lr.status}: {_short(lr.errors[0], 40)}"
+        elif lr.status in ("skipped", "no_candidate") and lr.warnings:
+            status = f"{lr.status}: {_short(lr.warnings[-1], 40)}"
         t.add_row(
             str(lr.line.row),
             _short(lr.line.description, 34),
@@ -133,7 +137,7 @@ def match(
         con = Console()
         if not con.is_terminal:
             con = Console(width=200)
-        print_summary(result, con)
+        print_summary(result, con, top)
         if out is not None:
             err.print(f"résultat écrit dans {out}")
 
