@@ -251,6 +251,8 @@ def format_report(report: dict[str, Any]) -> str:
                                       "regional:naf_hit@10", "regional:mrr", "national:naf_hit@10", "national:mrr"]:
         out.append(f"| {k} | {f(allr.get(k))} | {f(allb.get(k))} |")
     t = report["timing"]
+    if "coef" in report.get("ranker", {}):
+        out.insert(1, f"ranker fitted on {report['ranker']['n_samples_seen']} pairs: {report['ranker']['coef']}")
     out.append(f"| ms per line | {t.get('relocmatch_ms_per_line')} | {t.get('baseline_ms_per_line', '—')} |")
     out += ["", "| group | n | hs4@5 | hs6@5 | activity_hit@3 | naf_hit@10 | mrr | ndcg@10 | baseline naf_hit@10 |",
             "|---|---|---|---|---|---|---|---|---|"]
@@ -259,3 +261,37 @@ def format_report(report: dict[str, Any]) -> str:
         out.append(f"| {g} | {row['n']} | {f(row.get('hs4@5'))} | {f(row.get('hs6@5'))} | {f(row.get('activity_hit@3'))} "
                    f"| {f(row.get('naf_hit@10'))} | {f(row.get('mrr'))} | {f(row.get('ndcg@10'))} | {f(b.get('naf_hit@10'))} |")
     return "\n".join(out)
+
+
+# -- learning the ranker from labelled lines ------------------------------------------------------
+def labelled_pairs(matcher: Any, rows: list[dict[str, Any]]) -> tuple[Any, np.ndarray]:
+    """Features of every retrieved candidate of labelled lines, with y = 1 when the supplier's
+    NAF is a true producing NAF of the line (the same relevance as the metrics)."""
+    import pandas as pd
+
+    from matching.features import FEATURE_NAMES, compute_features
+
+    lines = [_to_line(r) for r in rows]
+    cls = matcher._classify_many(lines)
+    frames, ys = [], []
+    for r, ln, c in zip(rows, lines, cls, strict=True):
+        if isinstance(c, BaseException):
+            continue
+        acts = matcher.classifier.activities_for_line(list(c.products), ln.description)
+        tokens, cands = matcher.retrieve_for(ln, list(c.products), list(acts))
+        if len(cands) == 0:
+            continue
+        X = compute_features(ln.row, tokens, cands, matcher.table, matcher.arrays, region=matcher.config.region)
+        frames.append(X[list(FEATURE_NAMES)])
+        ys.append(np.isin(matcher.arrays.naf[cands.rows], r["naf"]).astype(int))
+    if not frames:
+        return pd.DataFrame(columns=list(FEATURE_NAMES)), np.zeros(0, dtype=int)
+    return pd.concat(frames), np.concatenate(ys)
+
+
+def fit_ranker(matcher: Any, rows: list[dict[str, Any]], *, prior_strength: float = 200.0) -> Any:
+    """A LinearRanker fitted on labelled lines (shrunk toward the matcher's prior weights)."""
+    from matching.rank import LinearRanker
+
+    X, y = labelled_pairs(matcher, rows)
+    return LinearRanker(weights=dict(matcher.config.weights), prior_strength=prior_strength).fit(X, y)

@@ -195,17 +195,22 @@ def evaluate(
     no_semantic: bool = typer.Option(False, "--no-semantic", help="Lexical channels only."),
     no_baseline: bool = typer.Option(False, "--no-baseline", help="Skip the BM25 baseline."),
     limit: int | None = typer.Option(None, "--limit", help="Evaluate only the first N lines."),
+    fit_on: Path | None = typer.Option(None, "--fit-on", help="Fit the ranker on these labelled lines first "
+                                       "(same CSV format), then evaluate on LABELS."),
     data: Path | None = typer.Option(None, "--data", help="Reference-data folder (default $RELOCMATCH_DATA)."),
 ) -> None:
     """Measure product, activity and supplier quality on labelled lines, side by side with BM25."""
     with user_errors():
-        from matching.evaluate import format_report, load_labels, run_evaluation
+        from matching.evaluate import fit_ranker, format_report, load_labels, run_evaluation
         from matching.pipeline import Matcher
 
         rows = load_labels(labels)[: limit or None]
         config = _config("44", None, 10, "regional-first", False, no_semantic)
         matcher = Matcher.from_catalog(catalog, config, data_dir=data)
+        if fit_on is not None:
+            matcher.ranker = fit_ranker(matcher, load_labels(fit_on))
         report = run_evaluation(matcher, rows, baseline=not no_baseline)
+        report["ranker"] = matcher.ranker.to_dict()
         if as_json:
             sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
             return

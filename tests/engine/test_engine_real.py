@@ -97,3 +97,22 @@ def test_quality_floor_on_a_fixed_slice_of_the_dev_set(matcher):
 
 # measured on this slice (102 lines, 2026-11-28): naf_hit@10 0.928, activity_hit@3 0.941, hs4@5 0.892, candidate_recall 0.959
 FLOORS = {"naf_hit@10": 0.88, "activity_hit@3": 0.90, "hs4@5": 0.85, "candidate_recall": 0.92}
+
+
+@pytest.mark.slow
+def test_ranker_fitted_on_labelled_lines_keeps_quality(matcher):
+    """Fit on one third of the dev set, evaluate on another third: learned weights, no collapse."""
+    from matching.evaluate import fit_ranker, labelled_pairs, load_labels, run_evaluation
+    from matching.pipeline import Matcher
+
+    rows = load_labels(DEVSET)
+    X, y = labelled_pairs(matcher, rows[1::6])
+    assert len(X) == len(y) > 100 and 0 < y.mean() < 1
+    ranker = fit_ranker(matcher, rows[1::6])
+    assert ranker.n_samples_seen_ == len(y)
+    fitted = Matcher(matcher.table, classifier=matcher.classifier, config=matcher.config, index=matcher.index,
+                     geo=matcher.geo, ranker=ranker)
+    j = list(ranker.feature_names).index("activity")
+    assert ranker.coef_[j] > 0  # relevant suppliers carry the line's activity
+    rep = run_evaluation(fitted, rows[::6], baseline=False)
+    assert rep["relocmatch"]["all"]["naf_hit@10"] >= FLOORS["naf_hit@10"] - 0.05
