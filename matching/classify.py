@@ -29,7 +29,7 @@ Encoder = Callable[[list[str]], np.ndarray]
 
 # Depth weights of the lexical evidence (CN8 own label, HS6 group, HS4 heading) and the
 # share of the semantic channel by query language (the model is English-only).
-_DEPTH_WEIGHTS = (0.5, 0.3, 0.2)
+_DEPTH_WEIGHTS = (0.45, 0.25, 0.15, 0.15)  # CN8, HS6, HS4, CPA 2.1 subcategory
 # A French/German line reaches the English model only through the English words its
 # expansions add: without any, the semantic channel gets a small say.
 _SEM_SHARE = {"en": 0.45, None: 0.3, "fr": 0.25, "de": 0.25}
@@ -37,7 +37,7 @@ _SEM_SHARE_NO_EXPANSION = 0.1
 # A text reading is "confident" when its best score clears this (used to flag code conflicts).
 _CONFIDENT = 0.35
 # Bump when the document construction changes (part of the on-disk index cache key).
-_INDEX_VERSION = "lex-2"
+_INDEX_VERSION = "lex-3"
 
 # Exclusion clauses and filler of the nomenclature texts: they add words the product is NOT.
 _EXCL_RE = re.compile(
@@ -147,9 +147,20 @@ class ProductClassifier:
 
         self.hs6: list[str] = sorted({c[:6] for c in self.codes})
         self.hs4: list[str] = sorted({c[:4] for c in self.codes})
+        self._cpa_texts = self._cpa_texts_by_code(data_dir)
+        cn_cpa = refdata.load_cn_cpa(data_dir)
+        cpa_of = {c: p for c, p in zip(cn_cpa["cn8"], cn_cpa["cpa"]) if p in self._cpa_texts}
+        self.cpa: list[str] = sorted(set(cpa_of.values()))
         self.index = self._lex_index(heading)
-        n8, n6 = len(self.codes), len(self.hs6)
-        self._slices = (slice(0, n8), slice(n8, n8 + n6), slice(n8 + n6, n8 + n6 + len(self.hs4)))
+        n8, n6, n4 = len(self.codes), len(self.hs6), len(self.hs4)
+        self._slices = (
+            slice(0, n8),
+            slice(n8, n8 + n6),
+            slice(n8 + n6, n8 + n6 + n4),
+            slice(n8 + n6 + n4, n8 + n6 + n4 + len(self.cpa)),
+        )
+        posc = {p: i for i, p in enumerate(self.cpa)}
+        self._mapc = np.array([posc.get(cpa_of.get(c, ""), -1) for c in self.codes])
         pos6 = {h: i for i, h in enumerate(self.hs6)}
         pos4 = {h: i for i, h in enumerate(self.hs4)}
         self._map6 = np.array([pos6[c[:6]] for c in self.codes])
@@ -182,7 +193,24 @@ class ProductClassifier:
             by6.setdefault(c[:6], []).append(d)
         hs6_docs = [" ".join([analyze(self.hs_label.get(h, ""), lang=False, expand=False).text, *by6[h]]) for h in self.hs6]
         hs4_docs = [analyze(" . ".join(heading.get(h, [])) + " . " + self.hs_label.get(h, ""), lang=False, expand=False).text for h in self.hs4]
-        return cn8_docs + hs6_docs + hs4_docs
+        cpa_docs = [analyze(self._cpa_texts[p], lang=False, expand=False).text for p in self.cpa]
+        return cn8_docs + hs6_docs + hs4_docs + cpa_docs
+
+    @staticmethod
+    def _cpa_texts_by_code(data_dir: str | Path | None) -> dict[str, str]:
+        """CPA 2.1 subcategory texts: English name and notes + the French label and notes of its
+        category (the only French CPA level published). Product-like wording ("Ball or roller
+        bearings", "Structures métalliques") that the customs labels lack."""
+        from matching import refdata
+
+        en = refdata.load_cpa(data_dir)
+        fr = refdata.load_nace_cpa_fr(data_dir)
+        fr5 = {c: f"{lab} . {inc}" for c, lab, inc in zip(fr["CPA21"], fr["Label_CPA21"], fr["Include_CPA21"])}
+        out = {}
+        for code, name, inc in zip(en["CPA 2.1"], en["Name"], en["Include"]):
+            if len(code) == 8:
+                out[code] = f"{name} . {inc} . {fr5.get(code[:7], '')}"
+        return out
 
     def _lex_index(self, heading: dict[str, list[str]]) -> _LexIndex:
         """The lexical index, from the on-disk cache when the data, tables and code are unchanged."""
@@ -197,7 +225,7 @@ class ProductClassifier:
         for src in (Path(_text.__file__), *sorted(_text.RESOURCES.glob("*.csv"))):
             h.update(src.read_bytes())
         h.update("\x00".join(self.codes).encode())
-        h.update(json.dumps([self.label_fr, self.label_en, self.label_de, heading, self.hs_label], sort_keys=True).encode())
+        h.update(json.dumps([self.label_fr, self.label_en, self.label_de, heading, self.hs_label, self._cpa_texts, self.cpa], sort_keys=True).encode())
         folder = cache_dir() / f"classify-lex-{h.hexdigest()[:16]}"
         self.index_cache = folder
         if (folder / "done").exists():
@@ -306,9 +334,12 @@ class ProductClassifier:
     def _score_matrix(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str | None], tuple[str, ...]]:
         lex, sem, langs, shares = self._query_texts(texts)
         s = self.index.scores(lex)
-        s8, s6, s4 = (s[:, sl] for sl in self._slices)
-        w8, w6, w4 = _DEPTH_WEIGHTS
-        score = w8 * s8 + w6 * s6[:, self._map6] + w4 * s4[:, self._map4]
+        s8, s6, s4, sc = (s[:, sl] for sl in self._slices)
+        w8, w6, w4, wc = _DEPTH_WEIGHTS
+        g6 = s6[:, self._map6]
+        # A CN8 without a CPA link (1%) takes its HS6 evidence in place of the CPA one.
+        gc = np.where(self._mapc >= 0, sc[:, np.maximum(self._mapc, 0)], g6) if sc.shape[1] else g6
+        score = w8 * s8 + w6 * g6 + w4 * s4[:, self._map4] + wc * gc
         channels: tuple[str, ...] = ("lexical",)
         emb = self._embeddings()
         if emb is not None:
