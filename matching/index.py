@@ -131,9 +131,18 @@ def build_catalog_indexes(table: pd.DataFrame, out_dir: str | Path) -> dict:
     texts = supplier_texts(table)
     # bm25s builds its vocabulary from lists of tokens; an empty doc keeps its row position.
     corpus = [tokenize(t) or [""] for t in texts]
-    retriever = bm25s.BM25(k1=1.2, b=0.5)
-    retriever.index(corpus, show_progress=False)
-    retriever.save(str(out), show_progress=False)
+    if corpus:
+        retriever = bm25s.BM25(k1=1.2, b=0.5)
+        retriever.index(corpus, show_progress=False)
+        retriever.save(str(out), show_progress=False)
+        vocab_size = len(retriever.vocab_dict)
+    else:  # an empty catalog (filters kept nothing) still gets a valid, empty index
+        np.save(out / "data.csc.index.npy", np.zeros(0, dtype=np.float32), allow_pickle=False)
+        np.save(out / "indices.csc.index.npy", np.zeros(0, dtype=np.int32), allow_pickle=False)
+        np.save(out / "indptr.csc.index.npy", np.zeros(1, dtype=np.int64), allow_pickle=False)
+        (out / "vocab.index.json").write_text("{}", encoding="utf-8")
+        (out / "params.index.json").write_text(json.dumps({"num_docs": 0, "k1": 1.2, "b": 0.5}), encoding="utf-8")
+        vocab_size = 0
     del corpus
     nmap = naf_row_map(table["naf"] if "naf" in table.columns else [])
     codes = sorted(nmap)
@@ -148,7 +157,7 @@ def build_catalog_indexes(table: pd.DataFrame, out_dir: str | Path) -> dict:
         "tokenizer": TOKENIZER,
         "fields": ["name", "products", "naf_label"],
         "rows": int(len(table)),
-        "vocabulary": int(len(retriever.vocab_dict)),
+        "vocabulary": int(vocab_size),
         "naf_codes": len(codes),
         "build_seconds": round(time.perf_counter() - t0, 2),
     }

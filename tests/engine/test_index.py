@@ -38,3 +38,11 @@ def test_index_is_built_lazily_for_old_catalogs(tmp_path, table):
     idx = load_catalog_index(tmp_path, table)
     assert idx.n_docs == len(table)
     assert (tmp_path / "index" / "index.json").is_file()
+
+
+def test_an_empty_catalog_gets_a_valid_empty_index(tmp_path, table):
+    empty = table.iloc[0:0]
+    assert build_catalog_indexes(empty, tmp_path)["rows"] == 0
+    idx = load_catalog_index(tmp_path, empty)
+    rows, _ = idx.search(tokenize("roulements"), 5)
+    assert len(rows) == 0 and len(idx.rows_for_naf("28.15Z")) == 0
