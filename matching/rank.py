@@ -120,7 +120,9 @@ def tier_order(scores: np.ndarray, regional: np.ndarray, config: MatchConfig) ->
     - ``none``: pure score order.
     - ``boost``: order by score + ``boost`` for the chosen région.
     - ``regional-first``: establishments of the région whose score is within ``regional_margin``
-      of the best national one come first (by score), then everything else by score.
+      of the best national one come first (by score); below them, a regional establishment still
+      goes ahead of any national one it trails by less than the margin (equally credible
+      producers: the regional one is shown first), never ahead of a clearly better one.
     """
     scores = np.asarray(scores, dtype=float)
     regional = np.asarray(regional, dtype=bool)
@@ -133,7 +135,8 @@ def tier_order(scores: np.ndarray, regional: np.ndarray, config: MatchConfig) ->
     national = scores[~regional]
     best_nat = national.max() if len(national) else -np.inf
     front = regional & (scores >= best_nat - config.regional_margin)
-    return idx[np.lexsort((idx, -scores, ~front))]
+    rest = scores + config.regional_margin * (regional & ~front)
+    return idx[np.lexsort((idx, -scores, -np.where(front, np.inf, rest)))]
 
 
 def activity_quotas(activity_scores: np.ndarray, top_n: int, *, min_ratio: float = 0.25, max_groups: int = 4) -> dict[int, int]:

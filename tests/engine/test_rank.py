@@ -50,6 +50,15 @@ def test_regional_supplier_within_margin_is_shown_first():
     assert order.tolist() == [1, 0, 3, 2]  # 0.80 is within 0.15 of 0.90; 0.60 is not
 
 
+def test_regional_first_puts_equally_credible_regional_before_national_below_the_front():
+    # best national 0.90: no regional within 0.15 of it. Below it, the regional 0.51 goes ahead of
+    # the national 0.52 (trails by less than the margin) but not ahead of the national 0.70.
+    scores = np.array([0.90, 0.70, 0.52, 0.51, 0.30])
+    regional = np.array([False, False, False, True, False])
+    order = tier_order(scores, regional, MatchConfig(regional_margin=0.15))
+    assert order.tolist() == [0, 1, 3, 2, 4]
+
+
 def test_policy_none_is_pure_score_order():
     scores = np.array([0.90, 0.80, 0.60, 0.85])
     regional = np.array([False, True, True, False])
