@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.codes import try_parse_code
+from matching.codes import Crosswalk, code_similarity, try_parse_code
+from matching.errors import CodeError
 from matching.text import analyze, split_purpose
 from matching.types import ActivityGuess, ProductGuess
 
@@ -268,11 +269,18 @@ class ProductClassifier:
         return out
 
     def label(self, code: str, lang: str = "fr") -> str:
-        """The best label we have for a CN8/HS6/HS4 code (FR CN8 text, else HS 2022 EN)."""
+        """The best label we have for a CN8/HS6/HS4 code in ``lang`` (French first: advisors read French).
+
+        CN8: the self-explanatory CN text; HS6/HS4: the crosswalk's TARIC heading text, else HS 2022 EN.
+        """
         if len(code) == 8:
             table = {"fr": self.label_fr, "en": self.label_en, "de": self.label_de}.get(lang, self.label_fr)
             if code in table:
                 return table[code]
+        elif lang != "en":
+            found = _crosswalk(self._data_dir).labels(code, lang)
+            if found:
+                return found
         return self.hs_label.get(code, self.label_fr.get(code, ""))
 
     def exists(self, digits: str) -> bool:
@@ -397,7 +405,7 @@ class ProductClassifier:
             sc = float(row[best])
             siblings = [j for j in js[1:] if row[best] - row[j] < 0.01]
             if siblings and h6 in self.hs_label:
-                out.append(ProductGuess(h6, "HS6", self.hs_label[h6], round(sc, 4), "text"))
+                out.append(ProductGuess(h6, "HS6", self.label(h6), round(sc, 4), "text"))
             else:
                 code = self.codes[best]
                 out.append(ProductGuess(code, "CN8", self.label_fr[code], round(sc, 4), "text"))
@@ -424,7 +432,7 @@ class ProductClassifier:
         if not products:  # no usable text: the code alone
             return ClassifyResult([ProductGuess(digits, system, given_label, 0.9, "given")], warnings, channels + ("code",), lang)
         top = products[: min(3, len(products))]
-        agree = [p for p in top if _similarity(digits, p.code) > 0]
+        agree = [p for p in top if code_similarity(digits, p.code) > 0]
         confident = products[0].score >= _CONFIDENT
         if agree:
             best = max(p.score for p in agree)
@@ -461,7 +469,7 @@ class ProductClassifier:
                 rel = p.score / top if top else 0.0
                 if rel < 0.5 and p.source == "text":
                     continue
-                for a in xw.activities_for(p.code) if xw is not None else []:
+                for a in xw.activities_for(p.code):
                     s = float(np.clip(p.score * a.score * (rel ** 2), 0.0, 1.0))
                     acc[a.naf] = 1 - (1 - acc.get(a.naf, 0.0)) * (1 - s)
                     if a.naf not in merged or s > merged[a.naf].score:
@@ -536,41 +544,23 @@ def _prune_old_indexes(keep: Path, *, older_than_s: float = 600.0) -> None:
 
 
 # ------------------------------------------------------------- crosswalk glue
-def _crosswalk(data_dir: str | Path | None):  # type: ignore[no-untyped-def]
-    """The foundation crosswalk (``matching.codes.get_crosswalk``) when it is available."""
-    try:
-        from matching.codes import get_crosswalk  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+def _crosswalk(data_dir: str | Path | None) -> Crosswalk:
+    """The foundation crosswalk, shared with the rest of the engine (cached per data dir)."""
+    from matching.codes import get_crosswalk
+
     return get_crosswalk(data_dir)
 
 
 def _canonical(digits: str, clf: ProductClassifier) -> str | None:
-    xw = _crosswalk(clf._data_dir)
-    if xw is not None and hasattr(xw, "canonical"):
-        try:
-            c = xw.canonical(digits)
-            if c is not None:
-                return getattr(c, "digits", c)
-        except Exception:  # noqa: BLE001 - an unknown code: fall through to our own check
-            pass
+    """The nomenclature code a written code stands for (itself, or its nearest existing parent)."""
+    try:
+        return _crosswalk(clf._data_dir).canonical(digits).digits
+    except CodeError:
+        pass
     for d in (digits, digits[:8], digits[:6], digits[:4]):
         if d and clf.exists(d):
             return d
     return None
-
-
-def _similarity(a: str, b: str) -> float:
-    """Shared-prefix similarity at HS4 level and below (0 when the headings differ)."""
-    try:
-        from matching.codes import code_similarity  # type: ignore[attr-defined]
-
-        return float(code_similarity(a, b))
-    except ImportError:
-        if a[:4] != b[:4]:
-            return 0.0
-        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-        return min(1.0, n / max(len(a), len(b)))
 
 
 _CACHE: dict[tuple[str, bool | None], ProductClassifier] = {}
