@@ -6,7 +6,6 @@ a one-file change here.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -53,11 +52,7 @@ def line_to_store(line: BomLine) -> dict[str, Any]:
 
 def config_for(matcher: Any, options: dict[str, Any]) -> Any:
     """The matcher's configuration with the request's region / buyer / top applied (validated)."""
-    from matching.config import MatchConfig
-
-    base = getattr(matcher, "config", None)
-    if not isinstance(base, MatchConfig):
-        base = MatchConfig()
+    base = matcher.config
     changes: dict[str, Any] = {}
     if options.get("top") is not None:
         changes["top_n"] = int(options["top"])
@@ -68,44 +63,16 @@ def config_for(matcher: Any, options: dict[str, Any]) -> Any:
     return base.with_(**changes) if changes else base
 
 
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def match_lines(
     matcher: Any, lines: list[BomLine], options: dict[str, Any], progress: Callable[[int, int], None] | None = None
 ) -> dict[str, Any]:
     """Match lines with the request's options; returns the result-contract dict."""
     from matching.results import result_to_dict
 
-    kwargs: dict[str, Any] = {}
-    if progress is not None:
-        kwargs["progress"] = progress
     config = config_for(matcher, options)
-    if _accepts(matcher.match, "config"):
-        kwargs["config"] = config
-    elif config is not getattr(matcher, "config", None):
-        matcher = _with_config(matcher, config)
-    result = matcher.match(lines, **kwargs)
-    return result_to_dict(result)
-
-
-def _with_config(matcher: Any, config: Any) -> Any:
-    """A shallow copy of the matcher (sharing catalog, index, classifier) with another config.
-
-    ``Matcher.match`` reads ``self.config`` and ``self.buyer``; until it takes a per-call
-    ``config=``, a copy is the thread-safe way to apply one request's region/buyer/top.
-    """
-    import copy
-
-    m = copy.copy(matcher)
-    m.config = config
-    if hasattr(matcher, "_resolve_buyer"):
-        m.buyer = matcher._resolve_buyer(config.buyer)
-    return m
+    if config != matcher.config:
+        matcher = matcher.with_config(config)
+    return result_to_dict(matcher.match(lines, progress=progress))
 
 
 def search(matcher: Any, q: str, *, code: str | None, region: str | None, naf: str | None,

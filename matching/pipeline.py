@@ -145,6 +145,21 @@ class Matcher:
         return cls(catalog.table, classifier=classifier, config=config, index=index,
                    manifest=dict(catalog.manifest), geo=geo, data_dir=data_dir)
 
+    def with_config(self, config: MatchConfig) -> Matcher:
+        """This matcher under another config, sharing catalog, index and classifier (nothing copied).
+
+        Why: a service applies each request's région, buyer and top-n without touching the
+        matcher other requests use; the buyer is resolved here, so a bad one fails early.
+        """
+        import copy
+
+        m = copy.copy(self)
+        m.config = config
+        m.buyer = self._resolve_buyer(config.buyer)
+        if config.weights != self.config.weights:
+            m.ranker = LinearRanker(weights=dict(config.weights))
+        return m
+
     # -- helpers -------------------------------------------------------------------------------
     def _resolve_buyer(self, buyer: str | None) -> tuple[float, float] | None:
         if not buyer:

@@ -89,6 +89,13 @@ class FakeMatcher:
     def supplier(self, row: int) -> Supplier:
         return _supplier(int(row))
 
+    def with_config(self, config: MatchConfig) -> FakeMatcher:
+        import copy
+
+        m = copy.copy(self)  # gate and started events stay shared with the test
+        m.config = config
+        return m
+
     def _line(self, ln: BomLine) -> LineResult:
         top = self.config.top_n
         sups = tuple(
