@@ -372,8 +372,11 @@ class Matcher:
                     out.append(lr)
                 if progress is not None:
                     progress(start + j + 1, n)
+        from matching.vulnerability import score_lines  # which lines matter most (origin, value, concentration)
+
         return MatchResult(catalog=self.manifest, lines=out, summary=summarise(out),
-                           engine=self._engine_info(channels, time.perf_counter() - t0))
+                           engine=self._engine_info(channels, time.perf_counter() - t0),
+                           priorities=score_lines([lr.line for lr in out]))
 
     def match_one(self, line: BomLine) -> LineResult:
         """Match a single line (same stages as ``match``)."""

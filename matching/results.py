@@ -23,7 +23,7 @@ FLAT_COLUMNS = (
     "line", "sheet", "status", "description", "code", "origin_country", "annual_value_eur",
     "product_code", "product_label", "activity_naf", "activity_label",
     "rank", "tier", "siret", "name", "naf", "commune", "postcode", "departement", "region",
-    "distance_km", "score", "reasons", "warnings", "errors",
+    "distance_km", "score", "reasons", "priority", "priority_reason", "warnings", "errors",
 )
 
 
@@ -35,6 +35,8 @@ class MatchResult:
     lines: list[LineResult]
     summary: dict[str, Any]
     engine: dict[str, Any] = field(default_factory=dict)
+    # one ``matching.vulnerability.Vulnerability`` per line (same order), or empty
+    priorities: list[Any] = field(default_factory=list)
 
 
 def _num(v: float | None, nd: int = 4) -> float | None:
@@ -99,8 +101,15 @@ def supplier_match_to_dict(m: SupplierMatch) -> dict[str, Any]:
     }
 
 
-def line_result_to_dict(lr: LineResult) -> dict[str, Any]:
-    """One line in the result contract shape."""
+def _priority_to_dict(v: Any) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {"score": _num(v.score), "text": v.text, "text_en": v.text_en,
+            "non_eu": _num(v.non_eu), "value_share": _num(v.value_share), "concentration": _num(v.concentration)}
+
+
+def line_result_to_dict(lr: LineResult, priority: Any = None) -> dict[str, Any]:
+    """One line in the result contract shape (``priority``: its vulnerability, when scored)."""
     line = lr.line
     return {
         "line": line.row,
@@ -129,6 +138,7 @@ def line_result_to_dict(lr: LineResult) -> dict[str, Any]:
             for a in lr.activities
         ],
         "suppliers": [supplier_match_to_dict(m) for m in lr.suppliers],
+        "priority": _priority_to_dict(priority),
     }
 
 
@@ -138,56 +148,84 @@ def result_to_dict(result: MatchResult) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "catalog": result.catalog,
         "engine": result.engine,
-        "lines": [line_result_to_dict(lr) for lr in result.lines],
+        "lines": [line_result_to_dict(lr, pr) for lr, pr in zip(result.lines, _aligned(result), strict=True)],
         "summary": result.summary,
     }
 
 
+def _aligned(result: MatchResult) -> list[Any]:
+    return list(result.priorities) if len(result.priorities) == len(result.lines) else [None] * len(result.lines)
+
+
 def flatten(result: MatchResult, *, lang: str = "fr") -> list[dict[str, Any]]:
     """One row per (line, supplier); a line without supplier gets one row."""
+    return flatten_dict(result_to_dict(result), lang=lang)
+
+
+def flatten_dict(result: dict[str, Any], *, lang: str = "fr") -> list[dict[str, Any]]:
+    """The contract dict (as returned, or as stored by the API) flattened to one row per
+    (line, supplier); the single flattener behind every CSV/XLSX export."""
+
+    def text(item: dict[str, Any]) -> str:
+        return str((item.get("text_en") if lang == "en" and item.get("text_en") else item.get("text")) or "")
+
     rows = []
-    for lr in result.lines:
-        line = lr.line
-        p = lr.products[0] if lr.products else None
-        a = lr.activities[0] if lr.activities else None
+    for ln in result.get("lines", []):
+        inp = ln.get("input") or {}
+        p = (ln.get("products") or [{}])[0]
+        a = (ln.get("activities") or [{}])[0]
+        pr = ln.get("priority") or {}
         base = {
-            "line": line.row, "sheet": line.sheet, "status": lr.status, "description": line.description,
-            "code": line.code_raw or line.code, "origin_country": line.origin_country,
-            "annual_value_eur": line.annual_value_eur,
-            "product_code": p.code if p else None, "product_label": p.label if p else None,
-            "activity_naf": a.naf if a else None, "activity_label": a.label if a else None,
-            "warnings": " | ".join(lr.warnings), "errors": " | ".join(lr.errors),
+            "line": ln.get("line"), "sheet": ln.get("sheet"), "status": ln.get("status"),
+            "description": inp.get("description"), "code": inp.get("code_raw") or inp.get("code"),
+            "origin_country": inp.get("origin_country"), "annual_value_eur": inp.get("annual_value_eur"),
+            "product_code": p.get("code"), "product_label": p.get("label"),
+            "activity_naf": a.get("naf"), "activity_label": a.get("label"),
+            "priority": pr.get("score"), "priority_reason": text(pr) if pr else None,
+            "warnings": " | ".join(map(str, ln.get("warnings") or [])),
+            "errors": " | ".join(map(str, ln.get("errors") or [])),
         }
-        if not lr.suppliers:
-            rows.append({**base})
-        for m in lr.suppliers:
-            s = m.supplier
+        sups = ln.get("suppliers") or []
+        if not sups:
+            rows.append(base)
+        for m in sups:
             rows.append({
-                **base, "rank": m.rank, "tier": m.tier, "siret": s.siret, "name": s.name, "naf": s.naf,
-                "commune": s.commune, "postcode": s.postcode, "departement": s.departement, "region": s.region,
-                "distance_km": _num(m.distance_km, 1), "score": _num(m.score),
-                "reasons": " ; ".join((r.text_en if lang == "en" and r.text_en else r.text) for r in m.reasons),
+                **base, **{k: m.get(k) for k in ("rank", "tier", "siret", "name", "naf", "commune", "postcode",
+                                                  "departement", "region", "distance_km", "score")},
+                "reasons": " ; ".join(text(r) for r in m.get("reasons") or []),
             })
     return [{c: r.get(c) for c in FLAT_COLUMNS} for r in rows]
 
 
-def export_result(result: MatchResult, path_or_buffer: str | Path | IO, fmt: str = "json", *, lang: str = "fr") -> None:
-    """Write ``result`` as JSON (the contract), CSV or XLSX (flattened, formula-safe)."""
+def export_dict(result: dict[str, Any], path_or_buffer: str | Path | IO, fmt: str = "json", *, lang: str = "fr") -> None:
+    """Write a contract dict as JSON, CSV (UTF-8 with BOM, so Excel reads accents) or XLSX;
+    CSV/XLSX cells go through ``matching.export`` so that no cell can execute."""
+    import io
+
+    from matching import export
     from matching.errors import ConfigError
 
     if fmt == "json":
-        text = json.dumps(result_to_dict(result), ensure_ascii=False, indent=2)
-        if isinstance(path_or_buffer, str | Path):
-            Path(path_or_buffer).write_text(text + "\n", encoding="utf-8")
-        else:
-            path_or_buffer.write(text + "\n")
-        return
-    from matching import export
-
-    rows = flatten(result, lang=lang)
-    if fmt == "csv":
-        export.write_csv(rows, path_or_buffer, list(FLAT_COLUMNS))
+        data: str | bytes = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        buf = io.StringIO()
+        export.write_csv(flatten_dict(result, lang=lang), buf, list(FLAT_COLUMNS))
+        data = "\ufeff" + buf.getvalue()
     elif fmt == "xlsx":
-        export.write_xlsx(rows, path_or_buffer, list(FLAT_COLUMNS), "relocmatch")
+        bbuf = io.BytesIO()
+        export.write_xlsx(flatten_dict(result, lang=lang), bbuf, list(FLAT_COLUMNS), "relocmatch")
+        data = bbuf.getvalue()
     else:
         raise ConfigError(f"format {fmt!r}: expected json, csv or xlsx")
+    if isinstance(path_or_buffer, str | Path):
+        if isinstance(data, str):
+            Path(path_or_buffer).write_text(data, encoding="utf-8", newline="")
+        else:
+            Path(path_or_buffer).write_bytes(data)
+    else:
+        path_or_buffer.write(data)
+
+
+def export_result(result: MatchResult, path_or_buffer: str | Path | IO, fmt: str = "json", *, lang: str = "fr") -> None:
+    """Write ``result`` as JSON (the contract), CSV or XLSX (flattened, formula-safe)."""
+    export_dict(result_to_dict(result), path_or_buffer, fmt, lang=lang)

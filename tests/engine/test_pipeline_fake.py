@@ -121,3 +121,19 @@ def test_repeated_lines_get_the_same_suppliers_and_their_own_row(table):
     assert [m.supplier.siret for m in a.suppliers] == [m.supplier.siret for m in b.suppliers]
     assert (a.line.row, b.line.row) == (2, 9)
     assert "quantité manquante" in b.warnings and "quantité manquante" not in a.warnings
+
+
+def test_each_line_carries_its_priority_into_the_contract_and_exports(table):
+    lines = [
+        BomLine(row=2, description="Roulements à billes 6204", origin_country="CN", annual_value_eur=3000.0),
+        BomLine(row=3, description="Usinage pièces", origin_country="DE", annual_value_eur=1000.0),
+    ]
+    d = result_to_dict(matcher(table).match(lines))
+    first, second = (ln["priority"] for ln in d["lines"])
+    # non-EU and the largest value: the first line comes before the second
+    assert first["non_eu"] == 1.0 and second["non_eu"] == 0.0
+    assert first["score"] > second["score"]
+    assert "hors UE (CN)" in first["text"]
+    rows = flatten(matcher(table).match(lines))
+    assert {r["priority"] for r in rows if r["line"] == 2} == {first["score"]}
+    assert all(r["priority_reason"] for r in rows)
