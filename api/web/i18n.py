@@ -150,6 +150,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export_xlsx": ("Télécharger (XLSX)", "Download (XLSX)"),
     "export_csv": ("Télécharger (CSV)", "Download (CSV)"),
     "line": ("Ligne {n}", "Line {n}"),
+    "line_priority": ("Priorité", "Priority"),
     "line_value": ("Valeur annuelle", "Annual value"),
     "line_origin": ("Origine", "Origin"),
     "skipped_rows": ("{n} lignes du fichier ignorées (titres, vides, totaux…)", "{n} rows of the file skipped (titles, blanks, totals…)"),

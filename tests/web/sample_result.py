@@ -32,6 +32,8 @@ def sample_result() -> dict[str, Any]:
                 "input": {"description": "Roulements à billes 625ZZ", "code": "84821010", "code_raw": "8482.10.10",
                           "origin_country": "CN", "annual_value_eur": 6000.0},
                 "errors": [], "warnings": [],
+                "priority": {"score": 0.9, "text": "Vulnérabilité 0.90 : origine hors UE (CN)",
+                             "text_en": "Vulnerability 0.90: non-EU origin (CN)"},
                 "products": [{"code": "84821010", "system": "CN8", "label": "Roulements à billes", "score": 0.9, "source": "given"}],
                 "activities": [{"naf": "28.15Z", "label": "Fabrication d'engrenages", "score": 0.8, "route": "cn-cpa", "via": [], "wholesale": False}],
                 "suppliers": [

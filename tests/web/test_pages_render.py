@@ -108,6 +108,7 @@ def test_results_page_groups_lines_marks_missing_alternatives_and_has_feedback_f
     assert html.count('name="csrf" value="tok"') == 4
     assert "/boms/j1/export.xlsx" in html and "/boms/j1/export.csv" in html
     assert "Roulements de Moselle" in html and "fabrique des roulements" in html
+    assert 'data-priority="0.9"' in html and "origine hors UE (CN)" in html  # line priority, explained
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in html
 
@@ -116,6 +117,7 @@ def test_results_page_in_english_uses_english_reasons():
     html = _results_html("en")
     assert '<html lang="en">' in html
     assert "makes bearings (NAF 28.15Z)" in html and "No French alternative found" in html
+    assert "non-EU origin (CN)" in html
 
 
 def test_search_page_escapes_the_query():
