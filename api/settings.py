@@ -44,7 +44,7 @@ class Settings(BaseModel):
     max_request_bytes: int = Field(1_000_000, ge=1_000)
     max_upload_bytes: int = Field(20_000_000, ge=1_000)
     max_sync_lines: int = Field(300, ge=1)
-    max_bom_rows: int = Field(20_000, ge=1)
+    max_bom_rows: int = Field(50_000, ge=1)  # a large ERP export; the BOM reader itself stops at 100,000 rows
     max_top: int = Field(50, ge=1)
     sync_timeout_s: float = Field(30.0, gt=0)
 
