@@ -1,6 +1,6 @@
 """Quality floor on a fixed slice of the development set (so quality cannot silently regress).
 
-The floor sits a little below what was measured when it was set (see docs/notes/classify.md).
+The floor sits a little below what was measured when it was set (see docs/classify.md).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from matching.classify import ProductClassifier
 
 SLICE = 60
-# Measured on the first 60 lines, lexical only, codes used: see docs/notes/classify.md.
+# Measured on the first 60 lines, lexical only, codes used: see docs/classify.md.
 FLOOR_HS4_TOP5 = 0.90  # measured 96.7%
 FLOOR_HS6_TOP5 = 0.85  # measured 91.7%
 FLOOR_HS4_TOP5_TEXT_ONLY = 0.88  # measured 96.7%
