@@ -196,15 +196,13 @@ async def observatory_add_event(company: str, line: int, request: Request) -> Re
     from datetime import date
 
     from api.store import obs_add_event
-    from api.web.routes import _csrf_failed, _form, _signin_redirect, web
+    from api.web.routes import posted_form
     from matching.observatory import FollowUpError, FollowUpEvent
 
-    w = web(request)
-    if w.principal is None:
-        return _signin_redirect(w)
-    form = await _form(request)
-    if not w.check_csrf(form.get("csrf")):
-        return _csrf_failed(w)
+    got = await posted_form(request)
+    if isinstance(got, Response):
+        return got
+    w, form = got
     back = str(form.get("scope") or "")
     q: dict[str, str] = {"company": back} if back else {}
     if w.lang == "en":

@@ -217,6 +217,21 @@ def _csrf_failed(w: Web) -> Response:
     return w.page("error.html", status=403, message=t(w.lang, "forbidden"), detail=t(w.lang, "csrf_bad"))
 
 
+async def posted_form(request: Request, *, signed_in: bool = True, as_json: bool = False) -> tuple[Web, Any] | Response:
+    """The preamble of every page POST: the session, the form, and its CSRF token checked.
+
+    Returns ``(web, form)``, or the response to send instead (sign-in redirect or 401 when the
+    advisor must be signed in, 403 on a bad token; JSON bodies for ``fetch`` callers).
+    """
+    w = web(request)
+    if signed_in and w.principal is None:
+        return JSONResponse({"detail": "sign in"}, status_code=401) if as_json else _signin_redirect(w)
+    form = await _form(request)
+    if not w.check_csrf(form.get("csrf")):
+        return JSONResponse({"detail": t(w.lang, "csrf_bad")}, status_code=403) if as_json else _csrf_failed(w)
+    return w, form
+
+
 def _not_found(w: Web) -> Response:
     return w.page("error.html", status=404, message=t(w.lang, "not_found"), detail="")
 
@@ -249,10 +264,10 @@ def signin_page(request: Request) -> Response:
 
 @router.post("/signin")
 async def signin(request: Request) -> Response:
-    w = web(request)
-    form = await _form(request)
-    if not w.check_csrf(form.get("csrf")):
-        return _csrf_failed(w)
+    got = await posted_form(request, signed_in=False)
+    if isinstance(got, Response):
+        return got
+    w, form = got
     token = str(form.get("key") or "").strip()
     principal = await run_in_threadpool(_verify, request, token) if token else None
     if principal is None:
@@ -265,10 +280,10 @@ async def signin(request: Request) -> Response:
 
 @router.post("/signout")
 async def signout(request: Request) -> Response:
-    w = web(request)
-    form = await _form(request)
-    if not w.check_csrf(form.get("csrf")):
-        return _csrf_failed(w)
+    got = await posted_form(request, signed_in=False)
+    if isinstance(got, Response):
+        return got
+    w, form = got
     w.session = {"csrf": secrets.token_urlsafe(24)}
     w.dirty = True
     return w.redirect("/signin")
@@ -445,12 +460,10 @@ def _mapping_context(read: Any, data: bytes, filename: str) -> dict[str, Any]:
 
 @router.post("/boms/new")
 async def bom_upload(request: Request) -> Response:
-    w = web(request)
-    if w.principal is None:
-        return _signin_redirect(w)
-    form = await _form(request)
-    if not w.check_csrf(form.get("csrf")):
-        return _csrf_failed(w)
+    got = await posted_form(request)
+    if isinstance(got, Response):
+        return got
+    w, form = got
     from pydantic import ValidationError
     from starlette.datastructures import UploadFile
 
@@ -540,12 +553,10 @@ def _clear_roles(lines: list[Any], layout: dict[str, Any], cleared: list[str]) -
 
 @router.post("/boms/uploads/{pid}/confirm")
 async def bom_confirm(pid: str, request: Request) -> Response:
-    w = web(request)
-    if w.principal is None:
-        return _signin_redirect(w)
-    form = await _form(request)
-    if not w.check_csrf(form.get("csrf")):
-        return _csrf_failed(w)
+    got = await posted_form(request)
+    if isinstance(got, Response):
+        return got
+    w, form = got
     pending = await run_in_threadpool(_load_pending, request, pid, w.principal)
     if pending is None:
         return w.page("error.html", status=404, message=t(w.lang, "upload_expired"), detail="")
@@ -681,13 +692,11 @@ async def bom_export(job_id: str, fmt: str, request: Request) -> Response:
 
 @router.post("/boms/{job_id}/feedback")
 async def bom_feedback(job_id: str, request: Request) -> Response:
-    w = web(request)
     wants_json = "application/json" in request.headers.get("accept", "")
-    if w.principal is None:
-        return JSONResponse({"detail": "sign in"}, status_code=401) if wants_json else _signin_redirect(w)
-    form = await _form(request)
-    if not w.check_csrf(form.get("csrf")):
-        return JSONResponse({"detail": t(w.lang, "csrf_bad")}, status_code=403) if wants_json else _csrf_failed(w)
+    got = await posted_form(request, as_json=wants_json)
+    if isinstance(got, Response):
+        return got
+    w, form = got
     job = await run_in_threadpool(_visible_job, request, w.principal, job_id)
     verdict = str(form.get("verdict") or "")
     siret = str(form.get("siret") or "")
@@ -723,13 +732,11 @@ async def bom_feedback(job_id: str, request: Request) -> Response:
 @router.post("/feedback")
 async def search_feedback(request: Request) -> Response:
     """Feedback on a supplier proposed by the search page: no job, the query is the line text."""
-    w = web(request)
     wants_json = "application/json" in request.headers.get("accept", "")
-    if w.principal is None:
-        return JSONResponse({"detail": "sign in"}, status_code=401) if wants_json else _signin_redirect(w)
-    form = await _form(request)
-    if not w.check_csrf(form.get("csrf")):
-        return JSONResponse({"detail": t(w.lang, "csrf_bad")}, status_code=403) if wants_json else _csrf_failed(w)
+    got = await posted_form(request, as_json=wants_json)
+    if isinstance(got, Response):
+        return got
+    w, form = got
     verdict = str(form.get("verdict") or "")
     siret = str(form.get("siret") or "")
     q = str(form.get("q") or "").strip()[:500]
