@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 CATALOG_DIR ?= var/catalogs/irep
 DEMO_BOM ?= $(RELOCMATCH_DATA)/boms/plastic-recycler__2019-10-21 Nomenclatures des entreprises (André ERNESTO).xlsx
 
-.PHONY: install demo test bench catalog clean browser
+.PHONY: install demo test bench catalog clean browser lint
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,10 @@ demo: install
 
 test: install
 	$(BIN)/pytest -q
+
+# pyflakes-level checks (unused imports and names, undefined names)
+lint: install
+	$(BIN)/ruff check --select F matching api tests benchmarks examples
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

@@ -104,10 +104,8 @@ def parse_code(text: str) -> ParsedCode:
         raise CodeError(f"empty code {written!r}; {_EXPECTED}", code=written)
 
     level: int | None = None
-    family: str | None = None
     m = _PREFIX_RE.match(s)
     if m and m.end() < len(s) and s[m.end() :][:1].isdigit():
-        family = m.group("family").lower()
         if m.group("level"):
             level = int(m.group("level"))
         s = s[m.end() :]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -609,7 +609,8 @@ def write_report(ind: Indicators, out: str | Path) -> Path:
     execute (=, +, -, @ ...) are neutralised so a company name cannot run as a formula."""
     import pandas as pd
 
-    neutralise = cell_neutraliser()
+    from matching.export import neutralise
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = pd.DataFrame({"indicator": list(ind.summary().keys()), "value": list(ind.summary().values())})
@@ -635,19 +636,3 @@ def write_report(ind: Indicators, out: str | Path) -> Path:
                     df[col] = df[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
             df.to_excel(xw, sheet_name=name, index=False)
     return out
-
-
-def cell_neutraliser() -> "Callable[[str], str]":
-    try:  # the export module owns the rule when it exists
-        from matching.export import neutralise  # type: ignore[attr-defined]
-
-        return neutralise
-    except ImportError:
-        return _neutralise
-
-
-def _neutralise(value: str) -> str:
-    """OWASP CSV-injection rule: prefix a quote to text starting with = + - @ tab or CR."""
-    if value and value[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

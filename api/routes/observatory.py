@@ -17,16 +17,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PrincipalDep, StoreDep
+from api import store as st
 from api.routes import AUTH_ERRORS, NOT_FOUND
 
-
-def _store_api() -> Any:
-    """The store's observatory functions (``api.store.obs_*``), looked up when a request needs them."""
-    import api.store as st
-
-    if not hasattr(st, "obs_records"):
-        raise HTTPException(503, "the observatory tables are not available in this store version")
-    return st
 
 router = APIRouter(prefix="/v1/observatory", tags=["observatory"], responses=AUTH_ERRORS)
 
@@ -127,7 +120,7 @@ def indicators_payload(store: Any, principal: Any, companies: list[str] | None, 
     """Everything the page and the JSON endpoint show, for one scope."""
     from matching.observatory import compute_indicators
 
-    lines, fus = _store_api().obs_records(store, principal, companies=companies)
+    lines, fus = st.obs_records(store, principal, companies=companies)
     ind = compute_indicators(lines, fus, companies=companies, target=target)
     s = {k: (v.item() if hasattr(v, "item") else v) for k, v in ind.summary().items()}
     return {
@@ -157,7 +150,7 @@ def track_lines(body: TrackLinesIn, principal: PrincipalDep, store: StoreDep) ->
 
     try:
         lines = [TrackedLine(**ln.model_dump()) for ln in body.lines]
-        n = _store_api().obs_upsert_lines(store, principal, lines)
+        n = st.obs_upsert_lines(store, principal, lines)
     except FollowUpError as exc:
         raise HTTPException(422, str(exc)) from None
     except PermissionError as exc:
@@ -169,7 +162,7 @@ def track_lines(body: TrackLinesIn, principal: PrincipalDep, store: StoreDep) ->
 def track_job(body: TrackJobIn, principal: PrincipalDep, store: StoreDep) -> TrackedOut:
     """Track every line of one of your finished matching jobs (best tier from its result)."""
     try:
-        n = _store_api().obs_track_job(store, principal, body.job_id, company=body.company, buyer_naf=body.buyer_naf)
+        n = st.obs_track_job(store, principal, body.job_id, company=body.company, buyer_naf=body.buyer_naf)
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from None
     if n is None:
@@ -188,12 +181,12 @@ def add_event(company: str, line: int, body: EventIn, principal: PrincipalDep, s
     except FollowUpError as exc:
         raise HTTPException(422, str(exc)) from None
     try:
-        fu = _store_api().obs_add_event(store, principal, company, line, event)
+        fu = st.obs_add_event(store, principal, company, line, event)
     except FollowUpError as exc:
         raise HTTPException(409, str(exc)) from None
     if fu is None:
         raise HTTPException(404, f"{company} line {line} is not tracked")
-    got = _store_api().obs_followup(store, principal, company, line)
+    got = st.obs_followup(store, principal, company, line)
     assert got is not None
     return _fu_out(*got)
 
@@ -201,7 +194,7 @@ def add_event(company: str, line: int, body: EventIn, principal: PrincipalDep, s
 @router.get("/followups/{company}/{line}", response_model=FollowUpOut, responses=NOT_FOUND)
 def get_followup(company: str, line: int, principal: PrincipalDep, store: StoreDep) -> FollowUpOut:
     """One line's follow-up history."""
-    got = _store_api().obs_followup(store, principal, company, line)
+    got = st.obs_followup(store, principal, company, line)
     if got is None:
         raise HTTPException(404, f"{company} line {line} is not tracked")
     return _fu_out(*got)
@@ -213,7 +206,7 @@ def list_followups(principal: PrincipalDep, store: StoreDep,
     """Every visible tracked line with its current stage and history."""
     from matching.observatory import FollowUp
 
-    lines, fus = _store_api().obs_records(store, principal, companies=company)
+    lines, fus = st.obs_records(store, principal, companies=company)
     by_key = {(f.company, f.line): f for f in fus}
     return [_fu_out(ln, by_key.get((ln.company, ln.line), FollowUp(ln.company, ln.line))) for ln in lines]
 
@@ -238,7 +231,7 @@ def report(principal: PrincipalDep, store: StoreDep,
 
     from matching.observatory import compute_indicators, write_report
 
-    lines, fus = _store_api().obs_records(store, principal, companies=company)
+    lines, fus = st.obs_records(store, principal, companies=company)
     ind = compute_indicators(lines, fus, companies=company, target=target)
     with tempfile.TemporaryDirectory() as d:
         data = write_report(ind, Path(d) / "report.xlsx").read_bytes()

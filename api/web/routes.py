@@ -14,7 +14,6 @@ organisation (the key's ``org``), or only their own when the key has no organisa
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets

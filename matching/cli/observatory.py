@@ -42,12 +42,8 @@ def report(
         if db and (lines or events):
             raise RelocmatchError("give either --db or --lines/--events, not both")
         if db:
-            try:  # the API store owns the tables; imported only for --db
-                import api.store as st
-            except ImportError as exc:
-                raise RelocmatchError(f"--db needs the API store (api/store.py): {exc}") from None
-            if not hasattr(st, "obs_records"):
-                raise RelocmatchError("--db: this store has no observatory tables (api.store.obs_records)")
+            import api.store as st  # the API store owns the tables; imported only for --db
+
             store = st.Store(db)
             try:
                 store.create_all()  # an empty database gives an empty report, not an error
@@ -130,9 +126,8 @@ def _print_table(table, top: int) -> None:  # noqa: ANN001 - a DataFrame
 
 
 def _write(table, out: Path) -> None:  # noqa: ANN001 - a DataFrame
-    from matching.observatory import cell_neutraliser
+    from matching.export import neutralise
 
-    neutralise = cell_neutraliser()
     df = table.copy()
     for c in ("label", "activities", "top_origin", "hs4"):
         df[c] = df[c].map(lambda v: neutralise(v) if isinstance(v, str) else v)
