@@ -264,24 +264,41 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 # -- learning the ranker from labelled lines ------------------------------------------------------
+def candidate_features(matcher: Any, lines: Sequence[Any]) -> list[tuple[Any, Any] | None]:
+    """Per line, the pipeline's own stages up to the features: (candidates, feature frame), or
+    None when the line cannot be classified or retrieves no candidate. Shared by the labelled
+    lines and the feedback (``matching.feedback``) so both learn from what ranking sees."""
+    from matching.features import compute_features
+
+    cls = matcher._classify_many(list(lines))
+    out: list[tuple[Any, Any] | None] = []
+    for ln, c in zip(lines, cls, strict=True):
+        if isinstance(c, BaseException):
+            out.append(None)
+            continue
+        acts = matcher.classifier.activities_for_line(list(c.products), ln.description)
+        tokens, cands = matcher.retrieve_for(ln, list(c.products), list(acts))
+        if len(cands) == 0:
+            out.append(None)
+            continue
+        out.append((cands, compute_features(ln.row, tokens, cands, matcher.table, matcher.arrays,
+                                            region=matcher.config.region)))
+    return out
+
+
 def labelled_pairs(matcher: Any, rows: list[dict[str, Any]]) -> tuple[Any, np.ndarray]:
     """Features of every retrieved candidate of labelled lines, with y = 1 when the supplier's
     NAF is a true producing NAF of the line (the same relevance as the metrics)."""
     import pandas as pd
 
-    from matching.features import FEATURE_NAMES, compute_features
+    from matching.features import FEATURE_NAMES
 
     lines = [_to_line(r) for r in rows]
-    cls = matcher._classify_many(lines)
     frames, ys = [], []
-    for r, ln, c in zip(rows, lines, cls, strict=True):
-        if isinstance(c, BaseException):
+    for r, cf in zip(rows, candidate_features(matcher, lines), strict=True):
+        if cf is None:
             continue
-        acts = matcher.classifier.activities_for_line(list(c.products), ln.description)
-        tokens, cands = matcher.retrieve_for(ln, list(c.products), list(acts))
-        if len(cands) == 0:
-            continue
-        X = compute_features(ln.row, tokens, cands, matcher.table, matcher.arrays, region=matcher.config.region)
+        cands, X = cf
         frames.append(X[list(FEATURE_NAMES)])
         ys.append(np.isin(matcher.arrays.naf[cands.rows], r["naf"]).astype(int))
     if not frames:
@@ -294,4 +311,6 @@ def fit_ranker(matcher: Any, rows: list[dict[str, Any]], *, prior_strength: floa
     from matching.rank import LinearRanker
 
     X, y = labelled_pairs(matcher, rows)
-    return LinearRanker(weights=dict(matcher.config.weights), prior_strength=prior_strength).fit(X, y)
+    ranker = LinearRanker(weights=dict(matcher.config.weights), prior_strength=prior_strength).fit(X, y)
+    ranker.fit_info_ = {"source": "labelled lines", "lines": len(rows), **ranker.fit_info_}
+    return ranker

@@ -125,11 +125,18 @@ class Matcher:
         *,
         data_dir: str | Path | None = None,
         classifier: Any = None,
+        ranker_path: str | Path | None = None,
     ) -> Matcher:
-        """Load a catalog built by ``relocmatch catalog build`` (index built lazily if absent)."""
+        """Load a catalog built by ``relocmatch catalog build`` (index built lazily if absent).
+
+        ``ranker_path``: a ranker JSON written by ``relocmatch ranker fit`` (fitted weights);
+        default the prior weights of ``config``. The library never reads the environment for
+        it: the CLI and the API pass ``RELOCMATCH_RANKER`` / ``--ranker`` down.
+        """
         from matching.catalog import Catalog
 
         config = config or MatchConfig()
+        ranker = LinearRanker.load(ranker_path) if ranker_path else None
         catalog = Catalog.load(catalog_dir)
         index = load_catalog_index(catalog_dir, catalog.table)
         if classifier is None:
@@ -143,7 +150,7 @@ class Matcher:
         except RelocmatchError:
             geo = None
         return cls(catalog.table, classifier=classifier, config=config, index=index,
-                   manifest=dict(catalog.manifest), geo=geo, data_dir=data_dir)
+                   manifest=dict(catalog.manifest), geo=geo, data_dir=data_dir, ranker=ranker)
 
     def with_config(self, config: MatchConfig) -> Matcher:
         """This matcher under another config, sharing catalog, index and classifier (nothing copied).

@@ -10,13 +10,18 @@ so it moves every candidate of a line alike and the explanation says "missing".
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
 from matching.config import DEFAULT_WEIGHTS, MatchConfig
+from matching.errors import ConfigError
 
 NEUTRAL: Mapping[str, float] = {
     "activity": 0.5,
@@ -27,6 +32,8 @@ NEUTRAL: Mapping[str, float] = {
     "size": 0.4,
     "same_region": 0.5,
 }
+RANKER_FORMAT = "relocmatch-ranker"
+RANKER_VERSION = 1
 PRIOR_SCALE = 8.0  # prior weights (summing to 1) → logit coefficients; score 0.5 at a weighted mean of 0.5
 
 
@@ -80,6 +87,8 @@ class LinearRanker(BaseEstimator):
         self.intercept_ = (n * icpt + k * prior_icpt) / (n + k)
         self.n_samples_seen_ = n
         self.feature_names_in_ = np.array(self.feature_names, dtype=object)
+        self.fit_info_ = {"pairs": int(len(yy)), "positives": int((yy == 1).sum()), "negatives": int((yy == 0).sum()),
+                          "fitted_at": datetime.now(UTC).isoformat(timespec="seconds")}
         return self
 
     def _contrib(self, X: pd.DataFrame) -> np.ndarray:
@@ -106,12 +115,88 @@ class LinearRanker(BaseEstimator):
         return self._score(c), c
 
     def to_dict(self) -> dict:
-        d: dict = {"prior": dict(zip(self.feature_names, self._prior().round(4).tolist(), strict=True))}
+        """What the result's ``engine.ranker`` block says: prior or fitted, from which file, on what."""
+        d: dict = {"kind": "fitted" if self.is_fitted else "prior",
+                   "prior": dict(zip(self.feature_names, self._prior().round(4).tolist(), strict=True))}
         if self.is_fitted:
             d["coef"] = dict(zip(self.feature_names, np.round(self.coef_, 4).tolist(), strict=True))
             d["intercept"] = round(float(self.intercept_), 4)
             d["n_samples_seen"] = int(self.n_samples_seen_)
+            d["prior_strength"] = float(self.prior_strength)
+            if getattr(self, "fit_info_", None):
+                d["fitted_on"] = dict(self.fit_info_)
+        if getattr(self, "source_", None):
+            d["file"] = self.source_
         return d
+
+    # -- persistence (JSON, never pickle) -------------------------------------------------------
+    def to_json(self) -> str:
+        """The ranker as JSON: prior weights, prior strength and, when fitted, the full-precision
+        coefficients, intercept and what it was fitted on (``from_json`` gives identical scores)."""
+        d: dict[str, Any] = {
+            "format": RANKER_FORMAT,
+            "version": RANKER_VERSION,
+            "feature_names": list(self.feature_names),
+            "weights": {k: float(v) for k, v in dict(self.weights or DEFAULT_WEIGHTS).items()},
+            "prior_strength": float(self.prior_strength),
+        }
+        if self.is_fitted:
+            d["coef"] = dict(zip(self.feature_names, (float(c) for c in self.coef_), strict=True))
+            d["intercept"] = float(self.intercept_)
+            d["n_samples_seen"] = int(self.n_samples_seen_)
+            d["fitted_on"] = dict(getattr(self, "fit_info_", None) or {})
+        return json.dumps(d, ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str | None = None) -> LinearRanker:
+        """A ranker from ``to_json`` output; a malformed document is a ConfigError naming ``source``."""
+        where = f"{source}: " if source else ""
+        try:
+            d = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"{where}not a ranker file (invalid JSON: {exc})") from None
+        if not isinstance(d, dict) or d.get("format") != RANKER_FORMAT:
+            raise ConfigError(f"{where}not a ranker file (expected \"format\": \"{RANKER_FORMAT}\", "
+                              "as written by `relocmatch ranker fit`)")
+        try:
+            weights = {str(k): float(v) for k, v in d["weights"].items()}
+            unknown = sorted(set(weights) - set(DEFAULT_WEIGHTS))
+            if unknown:
+                raise ConfigError(f"{where}unknown feature(s) {', '.join(unknown)}; expected some of "
+                                  f"{', '.join(DEFAULT_WEIGHTS)}")
+            r = cls(weights=weights, prior_strength=float(d.get("prior_strength", 200.0)))
+            if d.get("coef") is not None:
+                coef = d["coef"]
+                missing = [k for k in r.feature_names if k not in coef]
+                if missing:
+                    raise ConfigError(f"{where}coef lacks feature(s) {', '.join(missing)}")
+                r.coef_ = np.array([float(coef[k]) for k in r.feature_names])
+                r.intercept_ = float(d["intercept"])
+                r.n_samples_seen_ = int(d.get("n_samples_seen", 0))
+                r.feature_names_in_ = np.array(r.feature_names, dtype=object)
+                r.fit_info_ = dict(d.get("fitted_on") or {})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"{where}malformed ranker file ({type(exc).__name__}: {exc})") from None
+        if source:
+            r.source_ = source
+        return r
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``to_json`` to ``path`` (parent folders created)."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(self.to_json() + "\n", encoding="utf-8")
+        return p
+
+    @classmethod
+    def load(cls, path: str | Path) -> LinearRanker:
+        """Read a file written by ``save`` / ``relocmatch ranker fit``."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read ranker file ({exc.strerror})") from None
+        return cls.from_json(text, source=str(p))
 
 
 def tier_order(scores: np.ndarray, regional: np.ndarray, config: MatchConfig) -> np.ndarray:

@@ -92,6 +92,8 @@ def match(
     wholesale: bool = typer.Option(False, "--wholesale", help="Also offer distributors (NAF 46) as a second choice."),
     no_semantic: bool = typer.Option(False, "--no-semantic", help="Lexical channels only (no embedding model)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ranker: Path | None = typer.Option(None, "--ranker", envvar="RELOCMATCH_RANKER",
+                                       help="Ranker JSON from `relocmatch ranker fit` (default: prior weights)."),
     data: Path | None = typer.Option(None, "--data", help="Reference-data folder (default $RELOCMATCH_DATA)."),
 ) -> None:
     """Match every line of a BOM to French suppliers, région first; print a summary, export the result."""
@@ -114,7 +116,7 @@ def match(
         lines = bom_res.lines
         err.print(f"{bom.name}: {len(lines)} lignes lues ({len(bom_res.items)} articles)", style="dim")
         with err.status("chargement du catalogue et du modèle…"):
-            matcher = Matcher.from_catalog(catalog, config, data_dir=data)
+            matcher = Matcher.from_catalog(catalog, config, data_dir=data, ranker_path=ranker)
         if quiet or not lines:
             result = matcher.match(lines)
         else:
@@ -153,6 +155,8 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="Print the line result as JSON."),
     lang: str = typer.Option("fr", "--lang", help="Language of the reasons: fr or en."),
     no_semantic: bool = typer.Option(False, "--no-semantic", help="Lexical channels only."),
+    ranker: Path | None = typer.Option(None, "--ranker", envvar="RELOCMATCH_RANKER",
+                                       help="Ranker JSON from `relocmatch ranker fit` (default: prior weights)."),
     data: Path | None = typer.Option(None, "--data", help="Reference-data folder (default $RELOCMATCH_DATA)."),
 ) -> None:
     """Search suppliers for one product description (and/or code)."""
@@ -162,7 +166,7 @@ def search(
         from matching.results import line_result_to_dict
 
         config = _config(region, buyer, top, "regional-first", False, no_semantic, lang)
-        matcher = Matcher.from_catalog(catalog, config, data_dir=data)
+        matcher = Matcher.from_catalog(catalog, config, data_dir=data, ranker_path=ranker)
         lr = matcher.search(text, code=code, naf=naf, top=top)
         if as_json:
             sys.stdout.write(json.dumps(line_result_to_dict(lr), ensure_ascii=False, indent=2) + "\n")
@@ -197,6 +201,8 @@ def evaluate(
     limit: int | None = typer.Option(None, "--limit", help="Evaluate only the first N lines."),
     fit_on: Path | None = typer.Option(None, "--fit-on", help="Fit the ranker on these labelled lines first "
                                        "(same CSV format), then evaluate on LABELS."),
+    ranker: Path | None = typer.Option(None, "--ranker", envvar="RELOCMATCH_RANKER",
+                                       help="Ranker JSON from `relocmatch ranker fit` (default: prior weights)."),
     data: Path | None = typer.Option(None, "--data", help="Reference-data folder (default $RELOCMATCH_DATA)."),
 ) -> None:
     """Measure product, activity and supplier quality on labelled lines, side by side with BM25."""
@@ -206,7 +212,7 @@ def evaluate(
 
         rows = load_labels(labels)[: limit or None]
         config = _config("44", None, 10, "regional-first", False, no_semantic)
-        matcher = Matcher.from_catalog(catalog, config, data_dir=data)
+        matcher = Matcher.from_catalog(catalog, config, data_dir=data, ranker_path=ranker)
         if fit_on is not None:
             matcher.ranker = fit_ranker(matcher, load_labels(fit_on))
         report = run_evaluation(matcher, rows, baseline=not no_baseline)
