@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
                 from matching.config import MatchConfig
                 from matching.pipeline import Matcher
 
-                loaded = Matcher.from_catalog(settings.catalog, MatchConfig(semantic=settings.semantic))
+                loaded = Matcher.from_catalog(settings.catalog, MatchConfig(semantic=settings.semantic),
+                                              ranker_path=settings.ranker)
                 _warm_up(loaded, settings)
                 app.state.matcher = loaded
             except RelocmatchError as exc:

@@ -36,6 +36,7 @@ class Settings(BaseModel):
     database_schema: str | None = None  # PostgreSQL only: a schema to put the tables in (tests use one per run)
     catalog: str = "var/catalogs/irep"
     semantic: bool | None = None  # the classifier's embedding channel: None = when the model is installed
+    ranker: str | None = None  # ranker JSON from `relocmatch ranker fit` (fitted weights); None = prior weights
     torch_threads: int = Field(1, ge=1, le=64)  # intra-op threads per worker: 1 is far faster under concurrent requests
     host: str = "127.0.0.1"  # where the server listens; key-less mode is refused beyond loopback
     auth: Literal["keys", "none"] = "keys"

@@ -31,6 +31,7 @@ def serve(
     no_auth: Annotated[bool, typer.Option("--no-auth", help="No API keys: a single local user (loopback only).")] = False,
     catalog: Annotated[Path | None, typer.Option(help="Catalog folder (default $RELOCMATCH_CATALOG or var/catalogs/irep).")] = None,
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default $RELOCMATCH_DATABASE_URL or SQLite under var/).")] = None,
+    ranker: Annotated[Path | None, typer.Option(help="Ranker JSON from `relocmatch ranker fit` (default $RELOCMATCH_RANKER, else prior weights).")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
 ) -> None:
     """Run the HTTP API (uvicorn, JSON access logs with request ids)."""
@@ -48,6 +49,8 @@ def serve(
             os.environ["RELOCMATCH_CATALOG"] = str(catalog)
         if database_url is not None:
             os.environ["RELOCMATCH_DATABASE_URL"] = database_url
+        if ranker is not None:
+            os.environ["RELOCMATCH_RANKER"] = str(ranker)
         from pydantic import ValidationError
 
         from api.settings import Settings
@@ -58,6 +61,10 @@ def serve(
             raise ConfigError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) from None
         if not Path(settings.catalog).is_dir():
             raise ConfigError(f"{settings.catalog}: no catalog folder (build one with `relocmatch catalog build`)")
+        if settings.ranker:
+            from matching.rank import LinearRanker
+
+            LinearRanker.load(settings.ranker)  # a bad file fails here, not in every worker
         import uvicorn
 
         from api.middleware import log_config
