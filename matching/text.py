@@ -134,6 +134,10 @@ def load_abbreviations(path: str | None = None) -> tuple[Abbreviation, ...]:
     return tuple(out)
 
 
+_PLURAL_ENDINGS = ("es", "en", "s", "x", "n",)
+_PLURAL = r"(?:es|en|s|x|n)?"
+
+
 @lru_cache(maxsize=4)
 def _abbrev_regex(path: str | None = None) -> tuple[re.Pattern[str], dict[str, Abbreviation]]:
     table = load_abbreviations(path)
@@ -145,7 +149,10 @@ def _abbrev_regex(path: str | None = None) -> tuple[re.Pattern[str], dict[str, A
             continue
         by_key[key] = ab
         parts = [re.escape(p) for p in re.split(r"[\s\-_/.]+", ab.term.strip(".")) if p]
-        alts.append(r"[\s\-_/.]*".join(parts) + r"\.?")
+        # Trade words come in the plural as often as not ("roulettes", "écrous", "Schrauben"):
+        # a word of 4+ letters also matches with a FR/EN/DE plural ending.
+        plural = _PLURAL if re.fullmatch(r"[a-z]{4,}", parts[-1]) and not parts[-1].endswith(("s", "x")) else ""
+        alts.append(r"[\s\-_/.]*".join(parts) + plural + r"\.?")
     pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + r")(?![a-z0-9])")
     return pattern, by_key
 
@@ -185,7 +192,9 @@ def expand_abbreviations(folded: str, *, path: str | None = None) -> tuple[str, 
 
     def sub(m: re.Match[str]) -> str:
         key = re.sub(r"[\s\-_/.]+", " ", m.group(0)).strip()
-        ab = by_key.get(key)
+        ab = by_key.get(key) or next(
+            (by_key[key[: -len(e)]] for e in _PLURAL_ENDINGS if key.endswith(e) and key[: -len(e)] in by_key), None
+        )
         if ab is None:
             return m.group(0)
         used.append(ab.term)

@@ -150,3 +150,12 @@ def test_analyze_never_fails_and_is_stable_on_its_output(s: str) -> None:
     assert all(t and " " not in t for t in a.tokens)
     # normalising the normalised text without expansion changes nothing (one normaliser, both sides)
     assert analyze(a.text, expand=False).text == analyze(analyze(a.text, expand=False).text, expand=False).text
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [("Roulettes pivotantes", "roulette"), ("Poulies GT2", "poulie"), ("castors", "castor"), ("Lenkrollen", "lenkrolle")],
+)
+def test_trade_words_expand_in_the_plural_too(text: str, term: str) -> None:
+    _, used = expand_abbreviations(fold(text))
+    assert term in used
