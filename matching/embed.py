@@ -52,12 +52,26 @@ def _load_model():  # type: ignore[no-untyped-def]
 
     # One intra-op thread by default: on a small shared machine (2 cores, other processes)
     # torch's default thread pool oversubscribes and one short query takes ~270 ms instead
-    # of ~35 ms (measured). RELOCMATCH_TORCH_THREADS overrides.
-    torch.set_num_threads(max(1, int(os.environ.get("RELOCMATCH_TORCH_THREADS", "1"))))
+    # of ~35 ms (measured). The same for numpy's BLAS (OpenBLAS), which multiplies the query
+    # embeddings by the 9,759 label embeddings: its second thread gains nothing on one query
+    # but busy-waits after each product, which doubled the CPU time of a one-line match
+    # (~45 → ~22 ms, docs/engine.md "Per-line cost"). RELOCMATCH_TORCH_THREADS overrides both.
+    threads = max(1, int(os.environ.get("RELOCMATCH_TORCH_THREADS", "1")))
+    torch.set_num_threads(threads)
+    _limit_blas_threads(threads)
 
     model = SentenceTransformer(str(pkg.get_model_path()), device="cpu")
     model.max_seq_length = MAX_SEQ_LENGTH
     return model
+
+
+def _limit_blas_threads(threads: int) -> None:
+    """Cap numpy's BLAS thread pool for the rest of the process (no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 def default_encoder() -> Encoder | None:

@@ -21,3 +21,20 @@ def test_real_model_loads_offline_and_helps_english_paraphrase(data_dir) -> None
     assert all("semantic" in r.channels_used for r in res)
     assert res[0].products[0].code.startswith("8482")
     assert res[1].products[0].code.startswith("0406")
+
+
+@pytest.mark.model
+def test_loading_the_model_caps_numpy_blas_threads() -> None:
+    """One thread for numpy's BLAS too: a second OpenBLAS thread busy-waits after the one-query
+    cosine product and doubled the CPU time of a one-line match (docs/engine.md "Per-line cost")."""
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    from matching.embed import _load_model, default_encoder
+
+    assert default_encoder() is not None
+    _load_model()
+    want = max(1, int(os.environ.get("RELOCMATCH_TORCH_THREADS", "1")))
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    assert blas and all(i["num_threads"] <= want for i in blas)
