@@ -81,11 +81,91 @@ def default_encoder() -> Encoder | None:
 
     def encode(texts: list[str]) -> np.ndarray:
         model = _load_model()
+        if len(texts) == 1 and isinstance(texts[0], str) and (one := _single_text_encoder()) is not None:
+            return one(texts[0])
         out = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(out, dtype=np.float32)
 
     encode.model_name = f"{MODEL_NAME}@{MAX_SEQ_LENGTH}"  # type: ignore[attr-defined]
     return encode
+
+
+@lru_cache(maxsize=1)
+def _single_text_encoder() -> Callable[[str], np.ndarray] | None:
+    """``encode([text])`` of the packaged model (BERT → mean pooling → normalise), same bits,
+    without sentence-transformers' and transformers' per-call bookkeeping.
+
+    A one-line match embeds one text; ``SentenceTransformer.encode`` spends ~2 ms of its ~10 ms
+    on device checks, ``eval()`` over every sub-module, input routing and the Hugging Face
+    model's wrappers (docs/engine.md "Per-line cost"). One text has no padding, so the forward
+    is the same torch operations in the same order: tokenizer, embeddings + LayerNorm, six
+    layers (linear q/k/v, ``scaled_dot_product_attention`` without mask, linear + residual +
+    LayerNorm, linear + GELU, linear + residual + LayerNorm), the model's own Pooling module,
+    the Normalize module, and ``encode``'s second normalisation. Batches still go through
+    ``encode`` (length sorting, padding). ``None`` (use ``encode``) unless the loaded model has
+    exactly that shape; tests/classify compare both paths on the dev-set lines.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    model = _load_model()
+    try:
+        tr, pool, norm = model[0], model[1], model[2]
+        bert, tok = tr.model, tr.tokenizer
+        cfg = bert.config
+        emb = bert.embeddings
+        layers = [
+            (
+                lay.attention.self.query, lay.attention.self.key, lay.attention.self.value, lay.attention.self.scaling,
+                lay.attention.output.dense, lay.attention.output.LayerNorm,
+                lay.intermediate.dense, lay.output.dense, lay.output.LayerNorm,
+            )
+            for lay in bert.encoder.layer
+        ]
+        usable = (
+            len(model) == 3
+            and type(tr).__name__ == "Transformer" and type(pool).__name__ == "Pooling" and type(norm).__name__ == "Normalize"
+            and type(bert).__name__ == "BertModel" and tok is not None and not getattr(tr, "do_lower_case", False)
+            and cfg._attn_implementation == "sdpa" and cfg.hidden_act == "gelu" and not cfg.is_decoder
+            and getattr(cfg, "position_embedding_type", "absolute") == "absolute"
+            and not getattr(cfg, "chunk_size_feed_forward", 0)
+            and pool.pooling_mode == "mean" and norm.module_input_name == norm.module_output_name == "sentence_embedding"
+            and model.truncate_dim is None
+            and model._resolve_prompt(None, None) is None and not model._can_flatten_inputs()
+            and not bert.training
+        )
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if not usable:
+        return None
+    heads = cfg.num_attention_heads
+    ln = F.layer_norm
+
+    def forward(text: str) -> np.ndarray:
+        with torch.inference_mode():
+            f = tok([text], padding=True, truncation="longest_first", return_tensors="pt")
+            ids, mask = f["input_ids"], f["attention_mask"]
+            n = ids.shape[1]
+            x = F.embedding(ids, emb.word_embeddings.weight) + F.embedding(torch.zeros_like(ids), emb.token_type_embeddings.weight)
+            x = x + F.embedding(emb.position_ids[:, :n], emb.position_embeddings.weight)
+            d = x.shape[-1]
+            x = ln(x, (d,), emb.LayerNorm.weight, emb.LayerNorm.bias, emb.LayerNorm.eps)
+            shape = (1, n, heads, d // heads)
+            for q, k, v, scaling, od, oln, idense, outd, outln in layers:
+                qq = F.linear(x, q.weight, q.bias).view(shape).transpose(1, 2)
+                kk = F.linear(x, k.weight, k.bias).view(shape).transpose(1, 2)
+                vv = F.linear(x, v.weight, v.bias).view(shape).transpose(1, 2)
+                a = F.scaled_dot_product_attention(qq, kk, vv, attn_mask=None, dropout_p=0.0, scale=scaling, is_causal=False)
+                a = a.transpose(1, 2).contiguous().reshape(1, n, -1).contiguous()
+                h = ln(F.linear(a, od.weight, od.bias) + x, (d,), oln.weight, oln.bias, oln.eps)
+                i = F.gelu(F.linear(h, idense.weight, idense.bias))
+                x = ln(F.linear(i, outd.weight, outd.bias) + h, (d,), outln.weight, outln.bias, outln.eps)
+            e = pool({"token_embeddings": x, "attention_mask": mask})["sentence_embedding"]
+            e = norm({"sentence_embedding": e})["sentence_embedding"]
+            e = F.normalize(e, p=2, dim=1)
+            return e.numpy().astype(np.float32)
+
+    return forward
 
 
 def texts_checksum(texts: list[str]) -> str:

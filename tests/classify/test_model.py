@@ -38,3 +38,34 @@ def test_loading_the_model_caps_numpy_blas_threads() -> None:
     want = max(1, int(os.environ.get("RELOCMATCH_TORCH_THREADS", "1")))
     blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
     assert blas and all(i["num_threads"] <= want for i in blas)
+
+
+@pytest.mark.model
+def test_one_text_fast_path_gives_encode_bits(data_dir) -> None:
+    """A one-line match embeds one text without SentenceTransformer.encode's bookkeeping:
+    the same bits as ``encode`` on every dev-set line, its semantic query (line + expansion
+    words), truncated long texts and edge cases."""
+    import csv
+    from pathlib import Path
+
+    import numpy as np
+
+    from matching.classify import get_classifier
+    from matching.embed import _load_model, _single_text_encoder, default_encoder
+
+    enc = default_encoder()
+    assert enc is not None
+    model = _load_model()
+    assert _single_text_encoder() is not None  # the packaged model has the expected shape
+    devset = Path(__file__).resolve().parents[2] / "examples" / "devset" / "lines.csv"
+    with devset.open(encoding="utf-8") as fh:
+        lines = [r.get("description") or "" for r in csv.DictReader(fh)]
+    _, sem, _, _ = get_classifier(data_dir)._query_texts(lines)
+    texts = lines + sem + ["", " ", "x", "é" * 200, " ".join(["roulement à billes"] * 40), "Ölfilter für Kompressor"]
+    for t in texts:
+        ref = np.asarray(model.encode([t], batch_size=64, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True), dtype=np.float32)
+        got = enc([t])
+        assert got.dtype == np.float32 and got.shape == ref.shape == (1, 384)
+        assert np.array_equal(got, ref), t
+    # batches keep going through encode (length sorting and padding)
+    assert np.array_equal(enc(texts[:5]), np.asarray(model.encode(texts[:5], batch_size=64, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True), dtype=np.float32))
