@@ -34,6 +34,16 @@ def _latency(clf, texts: list[str]) -> tuple[float, float]:  # type: ignore[no-u
     return statistics.median(times), times[min(len(times) - 1, int(0.99 * len(times)))]
 
 
+def _throughput_and_latency(name: str, clf, texts: list[str], codes: list) -> None:  # noqa: ANN001
+    """Batched lines/s over the dev lines, then single-line p50/p99 for one classifier setting."""
+    t0 = time.perf_counter()
+    clf.classify_many(texts, codes)
+    dt = time.perf_counter() - t0
+    print(f"{name} classify_many: {len(texts) / dt:.0f} lines/s ({len(texts)} dev lines)")
+    p50, p99 = _latency(clf, texts)
+    print(f"{name} single-line latency: p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-cold", action="store_true", help="do not measure the first (uncached) build")
@@ -62,12 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"lexical index build, cached: {time.perf_counter() - t0:.1f} s (cache {'hit' if lex.index_cached else 'miss'})")
     lex.classify_many(texts[:20])  # warm caches (typo table, crosswalk)
 
-    t0 = time.perf_counter()
-    lex.classify_many(texts, codes)
-    dt = time.perf_counter() - t0
-    print(f"lexical classify_many: {len(texts) / dt:.0f} lines/s ({len(texts)} dev lines)")
-    p50, p99 = _latency(lex, texts)
-    print(f"lexical single-line latency: p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms")
+    _throughput_and_latency("lexical", lex, texts, codes)
     t0 = time.perf_counter()
     for r in rows[:100]:
         lex.activities_for_line(lex.classify(r["description"]).products, r["description"])
@@ -80,12 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     sem = ProductClassifier()
     sem.classify("warm up")  # loads the model and the (cached) label embeddings
     print(f"semantic classifier start (model load + cached label embeddings): {time.perf_counter() - t0:.1f} s")
-    t0 = time.perf_counter()
-    sem.classify_many(texts, codes)
-    dt = time.perf_counter() - t0
-    print(f"lexical+semantic classify_many: {len(texts) / dt:.0f} lines/s")
-    p50, p99 = _latency(sem, texts)
-    print(f"lexical+semantic single-line latency: p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms")
+    _throughput_and_latency("lexical+semantic", sem, texts, codes)
 
 
 if __name__ == "__main__":
