@@ -69,3 +69,22 @@ def test_one_text_fast_path_gives_encode_bits(data_dir) -> None:
         assert np.array_equal(got, ref), t
     # batches keep going through encode (length sorting and padding)
     assert np.array_equal(enc(texts[:5]), np.asarray(model.encode(texts[:5], batch_size=64, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True), dtype=np.float32))
+
+
+def test_embed_dtype_setting(monkeypatch) -> None:
+    """RELOCMATCH_EMBED_DTYPE forces the arithmetic; anything else is refused with the accepted values."""
+    from matching.embed import embed_dtype
+    from matching.errors import ConfigError
+
+    try:
+        for value in ("float32", "bfloat16"):
+            monkeypatch.setenv("RELOCMATCH_EMBED_DTYPE", value)
+            embed_dtype.cache_clear()
+            assert embed_dtype() == value
+        monkeypatch.setenv("RELOCMATCH_EMBED_DTYPE", "fp8")
+        embed_dtype.cache_clear()
+        with pytest.raises(ConfigError, match="auto, float32 or bfloat16"):
+            embed_dtype()
+    finally:
+        monkeypatch.delenv("RELOCMATCH_EMBED_DTYPE")
+        embed_dtype.cache_clear()
