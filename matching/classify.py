@@ -88,6 +88,9 @@ class _LexIndex:
 
     def _finish(self) -> None:
         self.vocab = [t for t in self.word.vocabulary_ if " " not in t]
+        # Built once: sklearn's ``transform`` rebuilds the analyzer and re-validates its input on
+        # every call, which costs more than the queries themselves (one line = two transforms).
+        self._analyzers = (self.word.build_analyzer(), self.char.build_analyzer())
 
     def save(self, folder: Path) -> None:
         import json
@@ -117,11 +120,48 @@ class _LexIndex:
 
     def scores(self, queries: list[str]) -> np.ndarray:
         """Cosine similarity of each query to every document: (n_queries, n_docs), mean of word and char."""
-        qw = self.word.transform(queries)
-        qc = self.char.transform(queries)
+        qw = _tfidf_rows(self.word, self._analyzers[0], queries)
+        qc = _tfidf_rows(self.char, self._analyzers[1], queries)
         sw = (qw @ self.Xw).toarray()
         sc = (qc @ self.Xc).toarray()
         return 0.5 * sw + 0.5 * sc
+
+
+def _tfidf_rows(vec, analyze: Callable[[str], list[str]], queries: list[str]):  # type: ignore[no-untyped-def]
+    """``vec.transform(queries)`` of a fitted TfidfVectorizer, minus its per-call validation.
+
+    The same float operations in the same order (sorted in-vocabulary n-gram counts in
+    ``vec.dtype``, sublinear tf, × idf, sklearn's own in-place l2 row normalisation), so the
+    matrix is identical to sklearn's; ``tests/classify/test_lex_query_rows.py`` checks it.
+    """
+    import scipy.sparse as sp
+    from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
+
+    if vec.norm != "l2" or not vec.use_idf:  # not the shape replicated here: sklearn's own path
+        return vec.transform(queries)
+    vocab = vec.vocabulary_
+    indices: list[int] = []
+    counts: list[int] = []
+    indptr = [0]
+    for q in queries:
+        found: dict[int, int] = {}
+        for term in analyze(q):
+            j = vocab.get(term)
+            if j is not None:
+                found[j] = found.get(j, 0) + 1
+        for j in sorted(found):
+            indices.append(j)
+            counts.append(found[j])
+        indptr.append(len(indices))
+    idx = np.asarray(indices, dtype=np.int32)
+    X = sp.csr_matrix((np.asarray(counts, dtype=vec.dtype), idx, np.asarray(indptr, dtype=np.int32)),
+                      shape=(len(queries), len(vocab)))
+    if vec.sublinear_tf:
+        np.log(X.data, X.data)
+        X.data += 1.0
+    X.data *= vec.idf_[idx]
+    inplace_csr_row_normalize_l2(X)
+    return X
 
 
 def _dense_rows(m) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -510,11 +550,16 @@ class _ActivityIndex:
             note = re.sub(r"(?i)cette classe comprend(?: egalement| également)?\s*:?", " ", note)
             docs.append(analyze(f"{lab5} . {lab5} . {lab4} . {note}", lang=False, expand=False).text)
         self.index = _LexIndex(docs)
+        # Per analyzed text: a service sees the same lines again and again (bounded, thread-safe).
+        self._search_analyzed = lru_cache(maxsize=4096)(self._search_uncached)
 
     def search(self, text: str, *, top_k: int = 10) -> list[ActivityGuess]:
         q = analyze(text).text
         if not q:
             return []
+        return list(self._search_analyzed(q, top_k))
+
+    def _search_uncached(self, q: str, top_k: int) -> tuple[ActivityGuess, ...]:
         s = self.index.scores([q])[0]
         order = np.argsort(-s)[:top_k]
         top = float(s[order[0]]) if len(order) else 0.0
@@ -525,7 +570,7 @@ class _ActivityIndex:
             naf = self.naf[j]
             out.append(ActivityGuess(naf, self.labels[naf], round(float(min(1.0, s[j] * 1.5)), 4), "text",
                                      (f"texte → NAF {naf}",), naf.startswith("46")))
-        return out
+        return tuple(out)
 
 
 def _prune_old_indexes(keep: Path, *, older_than_s: float = 600.0) -> None:
