@@ -8,15 +8,16 @@ column per feature plus a few evidence columns the explanations need.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
 from matching.index import tokenize
-from matching.retrieve import Candidates, CatalogArrays, haversine_km, proximity_from_km
+from matching.retrieve import Candidates, CatalogArrays, TableColumns, haversine_km, proximity_from_km
 
 
 @dataclass(frozen=True)
@@ -40,64 +41,76 @@ EVIDENCE_COLUMNS = ("row", "activity_idx", "lexical_raw", "distance_km", "name_w
 
 
 @lru_cache(maxsize=262_144)
-def _words(text: str) -> tuple[str, ...]:
-    """Tokens of a supplier's name or products, cached: the same suppliers recur across lines."""
-    return tuple(tokenize(text))
+def _words(text: str) -> tuple[frozenset[str], str]:
+    """A supplier name's (or products') word set and its words joined by spaces, which is what
+    RapidFuzz compares; cached: the same suppliers recur across lines."""
+    toks = tokenize(text)
+    return frozenset(toks), " ".join(toks)
 
 
-def _name_similarity(line_tokens: list[str], name_tokens: Sequence[str]) -> tuple[float, list[str]]:
-    """RapidFuzz token-set similarity of the line and a supplier's own words, with shared words."""
-    if not line_tokens or not name_tokens:
-        return 0.0, []
-    shared = sorted(set(line_tokens) & set(name_tokens))
+def _similarity(line_text: str, line_set: set[str], name_text: str, name_set: frozenset[str]) -> tuple[float, list[str]]:
+    """RapidFuzz token-set similarity of the line and a supplier's own words (both non-empty),
+    with the shared words; texts are the words joined by spaces."""
+    shared = sorted(line_set & name_set)
     if not shared:
         # typo-tolerant partial credit, but only for close spellings (roulemnts ~ roulements)
-        s = fuzz.token_set_ratio(" ".join(line_tokens), " ".join(name_tokens), score_cutoff=80) / 100.0
+        s = fuzz.token_set_ratio(line_text, name_text, score_cutoff=80) / 100.0
         return (0.5 * s, []) if s else (0.0, [])
-    return fuzz.token_set_ratio(" ".join(line_tokens), " ".join(name_tokens)) / 100.0, shared
+    return fuzz.token_set_ratio(line_text, name_text) / 100.0, shared
 
 
-def compute_features(
-    line_id: int,
-    tokens: Sequence[str],
-    cands: Candidates,
-    table: pd.DataFrame,
-    arrays: CatalogArrays,
-    *,
-    region: str,
-    buyer: tuple[float, float] | None = None,
-) -> pd.DataFrame:
-    """The feature frame of one line's candidates, indexed by ``(line_id, siret)``."""
-    rows = cands.rows
-    n = len(rows)
-    toks = list(dict.fromkeys(tokens))
-
-    def col(name: str) -> list[str]:
-        if name not in table.columns:
-            return [""] * n
-        return [v if isinstance(v, str) else "" for v in table[name].iloc[rows].tolist()]
-
-    names, prods = col("name"), col("products")
-    sirets = col("siret") if "siret" in table.columns else [str(r) for r in rows]
-
+def _text_features(toks: list[str], names: list[str], prods: list[str]) -> tuple[np.ndarray, list[list[str]], np.ndarray, list[list[str]]]:
+    """Name similarity and declared-product overlap of each candidate, with the shared words."""
+    n = len(names)
     text = np.zeros(n)
     name_words: list[list[str]] = []
     products = np.full(n, np.nan)
     product_words: list[list[str]] = []
     tokset = set(toks)
+    line_text = " ".join(toks)
+    seen: dict[str, tuple[float, list[str]]] = {}  # one establishment name often has several sites
     for i in range(n):
-        s, shared = _name_similarity(toks, _words(names[i]))
-        text[i] = s
-        name_words.append(shared)
+        name = names[i]
+        hit_name = seen.get(name)
+        if hit_name is None:
+            name_set, name_text = _words(name)
+            hit_name = _similarity(line_text, tokset, name_text, name_set) if toks and name_set else (0.0, [])
+            seen[name] = hit_name
+        text[i] = hit_name[0]
+        name_words.append(list(hit_name[1]))
         if prods[i].strip():
-            pt = set(_words(prods[i]))
-            hit = sorted(tokset & pt)
+            hit = sorted(tokset & _words(prods[i])[0])
             products[i] = len(hit) / len(tokset) if tokset else np.nan
             product_words.append(hit)
         else:
             product_words.append([])
     if not toks:
         text[:] = np.nan
+    return text, name_words, products, product_words
+
+
+def feature_columns(
+    tokens: Sequence[str],
+    cands: Candidates,
+    arrays: CatalogArrays,
+    *,
+    region: str,
+    buyer: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """The feature and evidence columns of one line's candidates (aligned on ``cands.rows``),
+    as plain arrays and lists: what ``compute_features`` frames, without building a frame
+    (the matcher's hot path). ``arrays`` must come from ``CatalogArrays.from_table``."""
+    rows = cands.rows
+    n = len(rows)
+    toks = list(dict.fromkeys(tokens))
+    columns = arrays.columns
+    if columns is None:
+        raise ValueError("CatalogArrays without columns: build it with CatalogArrays.from_table")
+
+    def col(name: str) -> list[str]:
+        return columns.strings(name, rows) if name in columns else [""] * n
+
+    text, name_words, products, product_words = _text_features(toks, col("name"), col("products"))
 
     top = cands.lexical.max() if n else 0.0
     lexical = cands.lexical / top if top > 0 else (np.zeros(n) if toks else np.full(n, np.nan))
@@ -111,23 +124,39 @@ def compute_features(
     reg = arrays.region[rows] if n else np.zeros(0, dtype=object)
     same_region = np.where(reg == "", np.nan, (reg == region).astype(float))
 
-    frame = pd.DataFrame(
-        {
-            "activity": cands.activity,
-            "lexical": lexical,
-            "text": text,
-            "products": products,
-            "proximity": proximity,
-            "size": arrays.size[rows] if n else np.zeros(0),
-            "same_region": same_region,
-            "row": rows,
-            "activity_idx": cands.activity_idx,
-            "lexical_raw": cands.lexical,
-            "distance_km": km,
-            "name_words": name_words,
-            "product_words": product_words,
-            "channels": cands.channels,
-        },
-        index=pd.MultiIndex.from_arrays([[line_id] * n, sirets], names=["line_id", "siret"]),
-    )
-    return frame
+    return {
+        "activity": cands.activity,
+        "lexical": lexical,
+        "text": text,
+        "products": products,
+        "proximity": proximity,
+        "size": arrays.size[rows] if n else np.zeros(0),
+        "same_region": same_region,
+        "row": rows,
+        "activity_idx": cands.activity_idx,
+        "lexical_raw": cands.lexical,
+        "distance_km": km,
+        "name_words": name_words,
+        "product_words": product_words,
+        "channels": cands.channels,
+    }
+
+
+def compute_features(
+    line_id: int,
+    tokens: Sequence[str],
+    cands: Candidates,
+    table: pd.DataFrame,
+    arrays: CatalogArrays,
+    *,
+    region: str,
+    buyer: tuple[float, float] | None = None,
+) -> pd.DataFrame:
+    """The feature frame of one line's candidates, indexed by ``(line_id, siret)``."""
+    if arrays.columns is None:
+        arrays = replace(arrays, columns=TableColumns(table))
+    data = feature_columns(tokens, cands, arrays, region=region, buyer=buyer)
+    n = len(cands.rows)
+    cols = arrays.columns
+    sirets = cols.strings("siret", cands.rows) if "siret" in cols else [str(r) for r in cands.rows]
+    return pd.DataFrame(data, index=pd.MultiIndex.from_arrays([[line_id] * n, sirets], names=["line_id", "siret"]))

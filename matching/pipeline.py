@@ -20,9 +20,9 @@ import numpy as np
 from matching.config import MatchConfig
 from matching.errors import ConfigError, RelocmatchError
 from matching.explain import explain
-from matching.features import FEATURE_NAMES, compute_features
+from matching.features import FEATURE_NAMES, feature_columns
 from matching.index import CatalogIndex, load_catalog_index, naf_labels, tokenize
-from matching.rank import LinearRanker, activity_quotas, diversify, tier_order
+from matching.rank import LinearRanker, activity_quotas, diversify, feature_matrix, tier_order
 from matching.results import MatchResult, summarise
 from matching.retrieve import Candidates, CatalogArrays, retrieve
 from matching.types import ActivityGuess, BomLine, LineResult, Supplier, SupplierMatch
@@ -186,11 +186,11 @@ class Matcher:
         return ll
 
     def suppliers(self, rows: Sequence[int]) -> list[Supplier]:
-        """Supplier records of catalog rows (one take of the table, not one per row)."""
-        sub = self.table.iloc[list(rows)]
-        cols = {c: sub[c].tolist() for c in self._columns}
+        """Supplier records of catalog rows (one take per column, straight on the column arrays)."""
+        rows = list(rows)
+        cols = {c: self.arrays.columns.values(c, rows) for c in self._columns}
         out = []
-        for i in range(len(sub)):
+        for i in range(len(rows)):
             vals = {c: _clean(cols[c][i]) for c in self._columns}
             for c in self._columns:
                 v = vals.get(c)
@@ -261,11 +261,11 @@ class Matcher:
                    if activities or tokens else "ni code ni texte exploitable")
             return LineResult(line=line, status="no_candidate", products=tuple(products),
                               activities=tuple(activities), warnings=tuple(warnings) + (why,))
-        X = compute_features(line.row, tokens, cands, self.table, self.arrays, region=config.region, buyer=buyer)
+        X = feature_columns(tokens, cands, self.arrays, region=config.region, buyer=buyer)  # no frame: per-line cost
         scores, contrib = self.ranker.score_and_contributions(X)
         ccols = list(self.ranker.feature_names)
-        kms = X["distance_km"].to_numpy(dtype=float)
-        name_words, product_words = X["name_words"].tolist(), X["product_words"].tolist()
+        kms = X["distance_km"]
+        name_words, product_words = X["name_words"], X["product_words"]
         regional = self.arrays.region[cands.rows] == config.region
         order = tier_order(scores, regional, config)
         if config.diversify:
@@ -275,7 +275,7 @@ class Matcher:
         else:
             order = order[: config.top_n]
         namers = self._namers()
-        feats = X[list(FEATURE_NAMES)].to_numpy(dtype=float)
+        feats = feature_matrix(X, FEATURE_NAMES)
         matches = []
         sups = self.suppliers([int(cands.rows[i]) for i in order])
         for rank, i in enumerate(order.tolist(), start=1):

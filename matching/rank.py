@@ -11,7 +11,7 @@ so it moves every candidate of a line alike and the explanation says "missing".
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,22 @@ RANKER_VERSION = 1
 PRIOR_SCALE = 8.0  # prior weights (summing to 1) → logit coefficients; score 0.5 at a weighted mean of 0.5
 
 
+Features = pd.DataFrame | Mapping[str, np.ndarray]
+
+
+def feature_matrix(columns: Mapping[str, np.ndarray], names: Sequence[str]) -> np.ndarray:
+    """(candidates × ``names``) float matrix of feature columns, NaN for an absent one.
+
+    Laid out column-major like ``DataFrame.to_numpy`` so that, scoring a frame or its columns,
+    the per-row sums add the same numbers in the same order: the scores are identical.
+    """
+    n = len(next(iter(columns.values()))) if columns else 0
+    M = np.empty((len(names), n))
+    for j, k in enumerate(names):
+        M[j] = columns[k] if k in columns else np.nan
+    return M.T
+
+
 class LinearRanker(BaseEstimator):
     """Weighted features → a score in [0, 1], with per-feature contributions.
 
@@ -58,9 +74,9 @@ class LinearRanker(BaseEstimator):
         v = np.array([float(w[k]) for k in self.feature_names])
         return v / v.sum()
 
-    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+    def _matrix(self, X: Features) -> np.ndarray:
         names = list(self.feature_names)
-        M = X.reindex(columns=names).to_numpy(dtype=float)
+        M = X.reindex(columns=names).to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else feature_matrix(X, names)
         neutral = np.array([NEUTRAL.get(k, 0.5) for k in names])
         return np.where(np.isnan(M), neutral, M)
 
@@ -91,7 +107,7 @@ class LinearRanker(BaseEstimator):
                           "fitted_at": datetime.now(UTC).isoformat(timespec="seconds")}
         return self
 
-    def _contrib(self, X: pd.DataFrame) -> np.ndarray:
+    def _contrib(self, X: Features) -> np.ndarray:
         w = self.coef_ if self.is_fitted else self._prior()
         return self._matrix(X) * w
 
@@ -105,12 +121,13 @@ class LinearRanker(BaseEstimator):
         """Per-feature contribution to each score (same index as ``X``)."""
         return pd.DataFrame(self._contrib(X), index=X.index, columns=list(self.feature_names))
 
-    def predict_score(self, X: pd.DataFrame) -> np.ndarray:
-        """Scores in [0, 1], one per row of ``X``."""
+    def predict_score(self, X: Features) -> np.ndarray:
+        """Scores in [0, 1], one per row of ``X`` (a feature frame, or its columns as arrays)."""
         return self._score(self._contrib(X))
 
-    def score_and_contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Both at once (one pass over ``X``): scores and the contribution matrix (columns = ``feature_names``)."""
+    def score_and_contributions(self, X: Features) -> tuple[np.ndarray, np.ndarray]:
+        """Both at once (one pass over ``X``, a frame or its columns): scores and the contribution
+        matrix (columns = ``feature_names``)."""
         c = self._contrib(X)
         return self._score(c), c
 
