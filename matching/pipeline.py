@@ -345,9 +345,41 @@ class Matcher:
         Lines are classified in batches (the semantic channel embeds a batch at once), each
         distinct (description, code) once: purchasing files repeat lines.
         """
+        return self.match_many([lines], progress=progress, chunk=chunk)[0]
+
+    def match_many(
+        self, groups: Sequence[Sequence[BomLine]], *, progress: Progress | None = None, chunk: int = 128
+    ) -> list[MatchResult]:
+        """Match several independent line lists in one pass: one result per list, as ``match`` gives it.
+
+        Why: a service coalesces concurrent requests; the lines of all of them are classified in
+        one batch (one BERT forward, one sparse product) instead of one call each. Summaries and
+        vulnerability priorities stay per list: a request never sees another one's lines.
+        """
         t0 = time.perf_counter()
+        flat = [ln for g in groups for ln in g]
+        out, channels_of = self._match_flat(flat, progress, chunk)
+        seconds = time.perf_counter() - t0
+        from matching.vulnerability import score_lines  # which lines matter most (origin, value, concentration)
+
+        results, pos = [], 0
+        for g in groups:
+            part = out[pos : pos + len(g)]
+            pos += len(g)
+            channels: set[str] = set()
+            for ln in g:
+                channels.update(channels_of.get(_line_key(ln), ()))
+            results.append(MatchResult(catalog=self.manifest, lines=part, summary=summarise(part),
+                                       engine=self._engine_info(channels, seconds),
+                                       priorities=score_lines([lr.line for lr in part])))
+        return results
+
+    def _match_flat(
+        self, lines: Sequence[BomLine], progress: Progress | None, chunk: int
+    ) -> tuple[list[LineResult], dict[Any, tuple[str, ...]]]:
+        """Every line's result, in order, and the channels each (description, code) used."""
         out: list[LineResult] = []
-        channels: set[str] = set()
+        channels_of: dict[Any, tuple[str, ...]] = {}
         classified: dict[Any, Any] = {}
         activity_cache: dict[Any, list[ActivityGuess]] = {}
         done: dict[Any, LineResult] = {}
@@ -364,7 +396,7 @@ class Matcher:
                 for k, c in zip(new, res, strict=True):
                     classified[k] = c
                     if not isinstance(c, BaseException):
-                        channels.update(getattr(c, "channels_used", ()) or ())
+                        channels_of[k] = tuple(getattr(c, "channels_used", ()) or ())
             for j, ln in enumerate(part):
                 key = _line_key(ln)
                 prev = done.get(key) if ln.status != "skipped" else None
@@ -379,11 +411,7 @@ class Matcher:
                     out.append(lr)
                 if progress is not None:
                     progress(start + j + 1, n)
-        from matching.vulnerability import score_lines  # which lines matter most (origin, value, concentration)
-
-        return MatchResult(catalog=self.manifest, lines=out, summary=summarise(out),
-                           engine=self._engine_info(channels, time.perf_counter() - t0),
-                           priorities=score_lines([lr.line for lr in out]))
+        return out, channels_of
 
     def match_one(self, line: BomLine) -> LineResult:
         """Match a single line (same stages as ``match``)."""
