@@ -75,6 +75,18 @@ def match_lines(
     return result_to_dict(matcher.match(lines, progress=progress))
 
 
+def match_groups(
+    matcher: Any, groups: list[list[BomLine]], options: dict[str, Any], progress: Callable[[int, int], None] | None = None
+) -> list[dict[str, Any]]:
+    """Several requests' lines under the same options, matched in one engine pass; one contract dict each."""
+    from matching.results import result_to_dict
+
+    config = config_for(matcher, options)
+    if config != matcher.config:
+        matcher = matcher.with_config(config)
+    return [result_to_dict(r) for r in matcher.match_many(groups, progress=progress)]
+
+
 def search(matcher: Any, q: str, *, code: str | None, region: str | None, naf: str | None,
            buyer: str | None, top: int) -> dict[str, Any]:
     """An advisor's query -> one line-result dict (the ``lines[i]`` shape of the contract)."""

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import engine
+from api.batcher import MatchBatcher
 from api.deps import KeyCache, RateLimiter
 from api.jobs import JobRunner
 from api.middleware import ServiceMiddleware, request_id_of
@@ -65,9 +66,11 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
         )
         app.state.runner = runner
         runner.start()
+        app.state.batcher = MatchBatcher(engine.match_groups, max_lines=settings.batch_max_lines)
         try:
             yield
         finally:
+            app.state.batcher.close()
             runner.stop()
             store.dispose()
 

@@ -48,6 +48,8 @@ class Settings(BaseModel):
     max_bom_rows: int = Field(50_000, ge=1)  # a large ERP export; the BOM reader itself stops at 100,000 rows
     max_top: int = Field(50, ge=1)
     sync_timeout_s: float = Field(30.0, gt=0)
+    # concurrent POST /v1/match requests coalesced into one engine call of at most this many lines (1: off)
+    batch_max_lines: int = Field(64, ge=1, le=1_000)
 
     # rate limit per key (token bucket, in memory, per worker process); 0 disables
     rate_limit_per_minute: float = Field(600.0, ge=0)

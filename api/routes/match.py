@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import engine
+from api.batcher import BatchTimeout, MatchBatcher
 from api.deps import MatcherDep, PrincipalDep, SettingsDep
 from api.routes import AUTH_ERRORS, NOT_FOUND
 from api.schemas import ErrorOut, LineOut, MatchRequest, MatchResponse, SupplierOut
@@ -19,34 +17,27 @@ from matching.errors import CodeError
 router = APIRouter(prefix="/v1", tags=["match"], responses=AUTH_ERRORS)
 
 
-class _Timeout(Exception):
-    pass
-
-
 @router.post(
     "/match",
     response_model=None,
     responses={200: {"model": MatchResponse, "description": "The result contract"},
                504: {"model": ErrorOut, "description": "Too slow for a synchronous call: use POST /v1/boms"}},
 )
-async def match(req: MatchRequest, _p: PrincipalDep, settings: SettingsDep, matcher: MatcherDep) -> JSONResponse:
-    """Match a few lines now. Bigger lists (over the line limit, or too slow) go to POST /v1/boms."""
+async def match(req: MatchRequest, request: Request, _p: PrincipalDep, settings: SettingsDep,
+                matcher: MatcherDep) -> JSONResponse:
+    """Match a few lines now. Bigger lists (over the line limit, or too slow) go to POST /v1/boms.
+
+    Concurrent requests with the same options are matched together in one engine call
+    (api/batcher.py); each still gets exactly its own result."""
     if len(req.lines) > settings.max_sync_lines:
         raise HTTPException(413, f"{len(req.lines)} lines is over the synchronous limit of {settings.max_sync_lines} "
                                  "lines: upload them as a job with POST /v1/boms")
     lines = engine.lines_from_wire([ln.model_dump() for ln in req.lines])
     options = req.model_dump(exclude={"lines"})
-    deadline = time.monotonic() + settings.sync_timeout_s
-
-    def progress(done: int, total: int) -> None:  # cooperative stop of the worker thread
-        if time.monotonic() > deadline:
-            raise _Timeout()
-
+    batcher: MatchBatcher = request.app.state.batcher
     try:
-        result = await asyncio.wait_for(
-            run_in_threadpool(engine.match_lines, matcher, lines, options, progress), settings.sync_timeout_s
-        )
-    except (TimeoutError, _Timeout):
+        result = await batcher.match(matcher, lines, options, settings.sync_timeout_s)
+    except (TimeoutError, BatchTimeout):
         raise HTTPException(504, f"matching took longer than {settings.sync_timeout_s:g} s: "
                                  "send these lines as a job with POST /v1/boms and poll GET /v1/boms/{id}") from None
     return JSONResponse(result)

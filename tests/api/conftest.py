@@ -122,6 +122,16 @@ class FakeMatcher:
                 progress(i + 1, len(lines))
         return MatchResult(catalog={"name": "fake"}, lines=out, summary=summarise(out))
 
+    def match_many(self, groups: list[list[BomLine]], *, progress: Any = None) -> list[MatchResult]:
+        """Like the real one: one engine pass (``calls`` + 1), one result per request."""
+        flat = self.match([ln for g in groups for ln in g], progress=progress).lines
+        out, pos = [], 0
+        for g in groups:
+            part = flat[pos : pos + len(g)]
+            pos += len(g)
+            out.append(MatchResult(catalog={"name": "fake"}, lines=part, summary=summarise(part)))
+        return out
+
     def search(self, text: str, **kw: Any) -> LineResult:
         return self._line(BomLine(row=1, description=text))
 
