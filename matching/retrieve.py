@@ -46,14 +46,16 @@ Take = Callable[[np.ndarray], list[Any]]
 
 
 def _taker(series: Any) -> Take:  # noqa: ANN401 - a pandas Series
-    """How to read some rows of one column as Python values, fastest first: Arrow strings
-    through pyarrow, plain numpy columns by indexing, anything else through pandas."""
+    """How to read some rows of one column as Python values, fastest first: Arrow strings in
+    one chunk through pyarrow, plain numpy columns by indexing, anything else through pandas.
+    Nothing is copied (``combine_chunks`` would copy a whole column, even a single chunk)."""
     import pyarrow as pa
 
     data = getattr(series.array, "_pa_array", None)
-    if data is not None and (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
-        arr = data.combine_chunks() if isinstance(data, pa.ChunkedArray) else data
-        return lambda rows: arr.take(rows).to_pylist()
+    if isinstance(data, pa.ChunkedArray) and data.num_chunks == 1:
+        data = data.chunk(0)
+    if isinstance(data, pa.Array) and (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+        return lambda rows: data.take(rows).to_pylist()
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiubO":
         values = series.to_numpy(copy=False)
         return lambda rows: values[rows].tolist()
@@ -66,7 +68,7 @@ class TableColumns:
     Why: ``table[col].iloc[rows].tolist()`` costs ~0.1 ms a column whatever the row count
     (pandas take + Arrow conversion); a line reads several columns of hundreds of candidates.
     Values are those of ``tolist()``, except that a missing one may come as None rather than
-    NaN/NA (callers treat all three alike). Nothing is copied: the table's arrays are shared.
+    NaN/NA (callers treat all three alike). The table's arrays are shared, not copied.
     """
 
     def __init__(self, table: Any) -> None:  # noqa: ANN401 - a pandas DataFrame

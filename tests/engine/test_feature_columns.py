@@ -57,6 +57,15 @@ def test_table_columns_read_what_pandas_reads(mixed_table: pd.DataFrame) -> None
     assert cols.values("name", []) == [] and "name" in cols and "nope" not in cols
 
 
+def test_table_columns_share_the_arrow_buffers() -> None:
+    """A catalog's string columns are read in place: building the readers allocates no Arrow memory."""
+    big = pd.DataFrame({"name": pd.Series([f"établissement {i}" for i in range(50_000)], dtype="string[pyarrow]")})
+    before = pa.total_allocated_bytes()
+    cols = TableColumns(big)
+    assert pa.total_allocated_bytes() - before < 10_000
+    assert cols.values("name", [49_999, 0]) == ["établissement 49999", "établissement 0"]
+
+
 @pytest.fixture()
 def env(tmp_path, table):
     build_catalog_indexes(table, tmp_path)
