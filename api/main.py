@@ -28,6 +28,7 @@ from api.middleware import ServiceMiddleware, request_id_of
 from api.settings import Settings
 from api.store import Store
 from matching.errors import BomError, CodeError, ConfigError, RelocmatchError
+from matching.memory import freeze_long_lived
 
 log = logging.getLogger("relocmatch.api")
 API_DIR = Path(__file__).parent
@@ -126,6 +127,8 @@ def _warm_up(matcher: Any, settings: Settings) -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(settings.torch_threads)
+    frozen = freeze_long_lived()  # full GC passes over the catalog stalled every request (matching/memory.py)
+    log.info("matcher loaded; %d long-lived objects exempted from garbage collection", frozen)
 
 
 def _job_function(app: FastAPI) -> Any:

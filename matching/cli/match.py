@@ -103,6 +103,7 @@ def match(
         from matching.bom import read_bom
         from matching.cli.bom import _parse_map
         from matching.errors import ConfigError
+        from matching.memory import freeze_long_lived
         from matching.pipeline import Matcher
         from matching.results import export_result, result_to_dict
 
@@ -117,6 +118,7 @@ def match(
         err.print(f"{bom.name}: {len(lines)} lignes lues ({len(bom_res.items)} articles)", style="dim")
         with err.status("chargement du catalogue et du modèle…"):
             matcher = Matcher.from_catalog(catalog, config, data_dir=data, ranker_path=ranker)
+            freeze_long_lived()  # no full GC pass over the catalog every few hundred lines (matching/memory.py)
         if quiet or not lines:
             result = matcher.match(lines)
         else:
