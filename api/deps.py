@@ -9,6 +9,7 @@ import time
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.jobs import JobRunner
@@ -66,19 +67,19 @@ class KeyCache:
             self._d[h] = (p, time.monotonic() + self.ttl)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_runner(request: Request) -> JobRunner:
+async def get_runner(request: Request) -> JobRunner:
     return request.app.state.runner
 
 
-def get_matcher(request: Request) -> Any:
+async def get_matcher(request: Request) -> Any:
     """The loaded Matcher, or 503 when the catalog could not be loaded."""
     m = request.app.state.matcher
     if m is None:
@@ -86,12 +87,15 @@ def get_matcher(request: Request) -> Any:
     return m
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller: the key's principal (401 without a valid key), or the local one in --no-auth mode.
-    Then one token of the caller's rate limit (429 with Retry-After when empty)."""
+    Then one token of the caller's rate limit (429 with Retry-After when empty).
+
+    The dependencies here are ``async``: a plain ``def`` one costs every request a hop to the
+    thread pool; only a key-cache miss reads the database, in the pool."""
     state = request.app.state
     settings: Settings = state.settings
     if settings.auth == "none":
@@ -103,7 +107,7 @@ def get_principal(
         token = creds.credentials
         principal = state.key_cache.get(token)
         if principal is None:
-            principal = state.store.verify_key(token)
+            principal = await run_in_threadpool(state.store.verify_key, token)
             if principal is None:
                 raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
             state.key_cache.put(token, principal)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+
+try:  # a tenth of json's time on a 20 kB one-line result (same JSON)
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - pinned in pyproject
+    _orjson = None
 
 from api import engine
 from api.batcher import BatchTimeout, MatchBatcher
@@ -24,7 +29,7 @@ router = APIRouter(prefix="/v1", tags=["match"], responses=AUTH_ERRORS)
                504: {"model": ErrorOut, "description": "Too slow for a synchronous call: use POST /v1/boms"}},
 )
 async def match(req: MatchRequest, request: Request, _p: PrincipalDep, settings: SettingsDep,
-                matcher: MatcherDep) -> JSONResponse:
+                matcher: MatcherDep) -> Response:
     """Match a few lines now. Bigger lists (over the line limit, or too slow) go to POST /v1/boms.
 
     Concurrent requests with the same options are matched together in one engine call
@@ -40,7 +45,7 @@ async def match(req: MatchRequest, request: Request, _p: PrincipalDep, settings:
     except (TimeoutError, BatchTimeout):
         raise HTTPException(504, f"matching took longer than {settings.sync_timeout_s:g} s: "
                                  "send these lines as a job with POST /v1/boms and poll GET /v1/boms/{id}") from None
-    return JSONResponse(result)
+    return JSONResponse(result) if _orjson is None else Response(_orjson.dumps(result), media_type="application/json")
 
 
 @router.get("/search", response_model=LineOut)
