@@ -1,6 +1,7 @@
 """Load benchmark of the HTTP API: `relocmatch serve` on 127.0.0.1 (loopback only) over the IREP
 catalog, 1 then 2 workers; 20 concurrent httpx clients; POST /v1/match with 1 line and with 20
-lines. Prints requests/s and p50/p95/p99 latency (ms) and the error count.
+lines, taken in turn from the 408 distinct lines of examples/devset (no line repeats within the
+one-line run, so no cache flatters the figures). Prints requests/s and p50/p95/p99 latency (ms) and the error count.
 
     .venv/bin/python benchmarks/bench_api.py [--requests-1 400] [--requests-20 100] [--clients 20]
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import os
 import shutil
 import signal
@@ -29,15 +31,29 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 CATALOG = ROOT / "var" / "catalogs" / "irep"
-TEXTS = [
-    "roulements à billes", "vis inox M6 tête hexagonale", "tôle d'acier laminée à froid", "granulés de polypropylène",
-    "carton ondulé double cannelure", "moteur électrique asynchrone 4 kW", "joint torique NBR", "câble cuivre 2,5 mm²",
-    "peinture époxy", "palettes bois", "ressort de compression", "engrenage acier", "tube aluminium 20 mm",
-    "circuit imprimé", "verre trempé", "colle polyuréthane", "sac papier kraft", "pompe centrifuge",
-    "filtre à air", "bobine fil acier",
-]
-CODES = ["8482.10", "7318.15", "7209", "3902.10", "4808", "8501.52", "4016.93", "8544.49", "3208", "4415",
-         None, None, None, None, None, None, None, None, None, None]
+DEVSET = ROOT / "examples" / "devset"
+
+
+def _devset_lines() -> list[dict]:
+    """The 408 distinct labelled lines of the dev set and both hold-outs (text, and code where
+    given): every request sends lines the service has not just seen, so no cache flatters it."""
+    out: list[dict] = []
+    seen: set[tuple[str, str]] = set()
+    for name in ("lines.csv", "holdout.csv", "holdout2.csv"):
+        with (DEVSET / name).open(encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                k = (r["description"], r.get("code") or "")
+                if k in seen:
+                    continue
+                seen.add(k)
+                d = {"description": r["description"]}
+                if r.get("code"):
+                    d["code"] = r["code"]
+                out.append(d)
+    return out
+
+
+LINES = _devset_lines()
 
 
 def _free_port() -> int:
@@ -46,15 +62,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _lines(n: int, offset: int) -> list[dict]:
-    out = []
-    for i in range(n):
-        j = (offset + i) % len(TEXTS)
-        d = {"description": TEXTS[j]}
-        if CODES[j]:
-            d["code"] = CODES[j]
-        out.append(d)
-    return out
+def _lines(n: int, request: int) -> list[dict]:
+    """The lines of request number ``request``: the next ``n`` dev-set lines, in turn."""
+    return [LINES[(request * n + i) % len(LINES)] for i in range(n)]
 
 
 async def _scenario(base: str, key: str, n_lines: int, total: int, clients: int, cap_s: float) -> dict:
@@ -86,6 +96,24 @@ async def _scenario(base: str, key: str, n_lines: int, total: int, clients: int,
     q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [float("nan")] * 99
     return {"requests": len(lat), "errors": len(errors), "first_error": errors[0] if errors else None,
             "rps": len(lat) / wall, "p50": q[49], "p95": q[94], "p99": q[98], "wall": wall}
+
+
+def _group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of one process group: the server's."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat(5), after pid and comm
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 def _wait_ready(base: str, proc: subprocess.Popen, timeout: float) -> None:
@@ -129,7 +157,8 @@ def main() -> int:
                          capture_output=True, text=True).stdout.strip()
     print(f"# bench_api: catalog {CATALOG}, {args.clients} concurrent clients, cpus={os.cpu_count()}, "
           f"semantic={args.semantic}, load avg before={os.getloadavg()[0]:.1f}")
-    print(f"{'workers':>7} {'lines':>5} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    print(f"{'workers':>7} {'lines':>5} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+          f" {'server CPU ms/req':>17} {'client CPU ms/req':>17}")
     failed = False
     try:
         for workers in [int(w) for w in args.workers.split(",")]:
@@ -146,9 +175,13 @@ def main() -> int:
                 # warm every worker (classifier caches, first-request imports)
                 asyncio.run(_scenario(base, key, 20, 4 * workers, 2 * workers, 120))
                 for n_lines, total in ((1, args.requests_1), (20, args.requests_20)):
+                    cpu0, own0 = _group_cpu_s(proc.pid), _own_cpu_s()
                     r = asyncio.run(_scenario(base, key, n_lines, total, args.clients, args.cap_s))
+                    server_ms = (_group_cpu_s(proc.pid) - cpu0) * 1000 / max(1, r["requests"])
+                    client_ms = (_own_cpu_s() - own0) * 1000 / max(1, r["requests"])
                     print(f"{workers:>7} {n_lines:>5} {r['requests']:>8} {r['errors']:>6} {r['rps']:>7.1f} "
-                          f"{r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f}", flush=True)
+                          f"{r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} {server_ms:>17.1f} {client_ms:>17.1f}",
+                          flush=True)
                     if r["errors"]:
                         failed = True
                         print(f"  first error: {r['first_error']}")
