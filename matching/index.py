@@ -181,6 +181,18 @@ class CatalogIndex:
 
     def __post_init__(self) -> None:
         self._naf_pos = {c: i for i, c in enumerate(self.naf_codes)}
+        # NAF codes by class (4 digits, "25.62") and by group ("25.6"), in naf_codes order:
+        # retrieval widens a line to its sibling sous-classes without scanning every code.
+        self._by_prefix: dict[str, list[str]] = {}
+        for c in self.naf_codes:
+            for k in (c[:5], c[:4]):
+                self._by_prefix.setdefault(k, []).append(c)
+
+    def naf_codes_with_prefix(self, prefix: str) -> list[str]:
+        """The catalog's NAF codes starting with ``prefix`` (a class "25.62" or a group "25.6"), in index order."""
+        if len(prefix) in (4, 5):
+            return self._by_prefix.get(prefix, [])
+        return [c for c in self.naf_codes if c.startswith(prefix)]
 
     def rows_for_naf(self, naf: str) -> np.ndarray:
         """Row positions of the establishments whose NAF is ``naf`` (empty when none)."""

@@ -208,13 +208,13 @@ def retrieve(
     # Sibling sous-classes of the same NAF class (25.62A for 25.62B): IREP/SIRENE coding is noisy.
     seen = {a.naf for a, _ in acts}
     for a, w in acts:
-        for code in index.naf_codes:
-            if code[:5] == a.naf[:5] and code not in seen:
+        for code in index.naf_codes_with_prefix(a.naf[:5]):
+            if code not in seen:
                 add_block(index.rows_for_naf(code), w * SIBLING_FACTOR, act_index[a.naf])
     if sum(len(p[0]) for p in parts) < config.top_n:  # widen to the NAF group only when the line is starved
         for a, w in acts:
-            for code in index.naf_codes:
-                if code[:4] == a.naf[:4] and code[:5] != a.naf[:5]:
+            for code in index.naf_codes_with_prefix(a.naf[:4]):
+                if code[:5] != a.naf[:5]:
                     add_block(index.rows_for_naf(code), w * GROUP_FACTOR, act_index[a.naf])
     if parts:  # best weight per row, vectorised
         R = np.concatenate([p[0] for p in parts])

@@ -261,10 +261,13 @@ def guess_lang(text: str) -> Lang | None:
     return best if scores[best] > 0 else None
 
 
+@lru_cache(maxsize=16_384)
 def analyze(text: str | None, *, expand: bool = True, stop: bool = True, lang: bool = True) -> Normalized:
     """Normalise a query or a reference text (see module doc). None/empty gives an empty result.
 
     ``lang=False`` skips the language guess (reference texts, whose language is known).
+    Cached (the result is immutable): a line's text is analysed by the classifier, the typo
+    fixer, the purpose splitter and the activity search, four times in one match.
     """
     if not text:
         return Normalized("", (), (), None)
