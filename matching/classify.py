@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,6 +31,7 @@ Encoder = Callable[[list[str]], np.ndarray]
 
 # Depth weights of the lexical evidence (CN8 own label, HS6 group, HS4 heading) and the
 # share of the semantic channel by query language (the model is English-only).
+TEXT_ACTIVITIES = 5  # text-matched activities merged into a line's crosswalk activities
 _DEPTH_WEIGHTS = (0.45, 0.25, 0.15, 0.15)  # CN8, HS6, HS4, CPA 2.1 subcategory
 # A French/German line reaches the English model only through the English words its
 # expansions add: without any, the semantic channel gets a small say.
@@ -504,9 +506,17 @@ class ProductClassifier:
     # ---------------------------------------------------------- activities
     def activities_from_text(self, text: str, *, top_k: int = 10) -> list[ActivityGuess]:
         """NAF sous-classes whose labels and French NACE notes match the text (route "text")."""
+        return self._activities_index().search(text, top_k=top_k)
+
+    def prefetch_text_activities(self, texts: Sequence[str]) -> None:
+        """Score the text activities of many lines at once (what ``activities_for_line`` asks for
+        next, one line at a time, then finds in the cache): one sparse product per batch."""
+        self._activities_index().search_many(texts, top_k=TEXT_ACTIVITIES)
+
+    def _activities_index(self) -> _ActivityIndex:
         if self._activity_index is None:
             self._activity_index = _ActivityIndex(self._data_dir)
-        return self._activity_index.search(text, top_k=top_k)
+        return self._activity_index
 
     def activities_for_line(self, products: Sequence[ProductGuess], text: str, *, top_k: int = 10) -> list[ActivityGuess]:
         """Crosswalk activities of the top products (weighted by product score × route confidence)
@@ -525,7 +535,7 @@ class ProductClassifier:
                     acc[a.naf] = 1 - (1 - acc.get(a.naf, 0.0)) * (1 - s)
                     if a.naf not in merged or s > merged[a.naf].score:
                         merged[a.naf] = a
-        for a in self.activities_from_text(text, top_k=5):
+        for a in self.activities_from_text(text, top_k=TEXT_ACTIVITIES):
             s = 0.6 * a.score
             acc[a.naf] = 1 - (1 - acc.get(a.naf, 0.0)) * (1 - s)
             merged.setdefault(a.naf, a)
@@ -561,17 +571,38 @@ class _ActivityIndex:
             note = re.sub(r"(?i)cette classe comprend(?: egalement| également)?\s*:?", " ", note)
             docs.append(analyze(f"{lab5} . {lab5} . {lab4} . {note}", lang=False, expand=False).text)
         self.index = _LexIndex(docs)
-        # Per analyzed text: a service sees the same lines again and again (bounded, thread-safe).
-        self._search_analyzed = lru_cache(maxsize=4096)(self._search_uncached)
+        # Per (analyzed text, top_k): a service sees the same lines again and again (bounded LRU).
+        self._cache: OrderedDict[tuple[str, int], tuple[ActivityGuess, ...]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cache_size = 4096
 
     def search(self, text: str, *, top_k: int = 10) -> list[ActivityGuess]:
-        q = analyze(text).text
-        if not q:
-            return []
-        return list(self._search_analyzed(q, top_k))
+        return self.search_many([text], top_k=top_k)[0]
 
-    def _search_uncached(self, q: str, top_k: int) -> tuple[ActivityGuess, ...]:
-        s = self.index.scores([q])[0]
+    def search_many(self, texts: Sequence[str], *, top_k: int = 10) -> list[list[ActivityGuess]]:
+        """``search`` of each text; the texts not in the cache are scored in ONE sparse product
+        (each row is computed as alone, so the guesses are the same as one at a time)."""
+        qs = [analyze(t).text for t in texts]
+        found: dict[str, tuple[ActivityGuess, ...]] = {}
+        with self._cache_lock:
+            for q in dict.fromkeys(q for q in qs if q):
+                hit = self._cache.get((q, top_k))
+                if hit is not None:
+                    self._cache.move_to_end((q, top_k))
+                    found[q] = hit
+        missing = [q for q in dict.fromkeys(qs) if q and q not in found]
+        if missing:
+            rows = self.index.scores(missing)
+            fresh = {q: self._guesses(rows[i], top_k) for i, q in enumerate(missing)}
+            found.update(fresh)
+            with self._cache_lock:
+                for q, g in fresh.items():
+                    self._cache[(q, top_k)] = g
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return [list(found[q]) if q else [] for q in qs]
+
+    def _guesses(self, s: np.ndarray, top_k: int) -> tuple[ActivityGuess, ...]:
         order = np.argsort(-s)[:top_k]
         top = float(s[order[0]]) if len(order) else 0.0
         out = []

@@ -229,6 +229,17 @@ class Matcher:
                 out.append(exc)
         return out
 
+    def _prefetch_text_activities(self, lines: Sequence[BomLine]) -> None:
+        """The text activities of a chunk's new lines in one sparse product (each line then finds
+        its own in the classifier's cache); a failure here is left to each line to report."""
+        prefetch = getattr(self.classifier, "prefetch_text_activities", None)
+        if prefetch is None:
+            return
+        try:
+            prefetch([ln.description or "" for ln in lines])
+        except Exception:  # noqa: BLE001 - the per-line path raises it again, as that line's error
+            pass
+
     # -- the stages, in order ------------------------------------------------------------------
     def retrieve_for(
         self,
@@ -392,6 +403,7 @@ class Matcher:
                 if ln.status != "skipped" and k not in classified and k not in new:
                     new[k] = ln
             if new:
+                self._prefetch_text_activities(list(new.values()))
                 res = self._classify_many(list(new.values()))
                 for k, c in zip(new, res, strict=True):
                     classified[k] = c
