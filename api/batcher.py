@@ -24,11 +24,8 @@ from typing import Any
 
 from matching.types import BomLine
 
-MatchGroups = Callable[[Any, list[list[BomLine]], dict[str, Any], Callable[[int, int], None] | None], list[dict[str, Any]]]
-
-
-class BatchTimeout(Exception):
-    """The engine call ran past the deadline of every request in it."""
+# (matcher, the requests' lines, their shared options, deadline as time.time()) -> one result per request
+MatchGroups = Callable[[Any, list[list[BomLine]], dict[str, Any], float], list[dict[str, Any]]]
 
 
 @dataclass
@@ -62,37 +59,51 @@ class _Pending:
 
 
 class MatchBatcher:
-    """Queue of synchronous match requests served by one engine thread, in coalesced batches.
+    """Queue of synchronous match requests served in coalesced batches by ``engines`` threads.
 
     ``max_lines`` caps the lines of one engine call (a request bigger than that goes alone);
-    ``max_lines=1`` turns coalescing off (each request its own call, still on the one thread).
-    The queue is a thread-safe one and results go back with ``call_soon_threadsafe``, so the
-    batcher serves any event loop (one per uvicorn worker; test clients start their own).
+    ``max_lines=1`` turns coalescing off (each request its own call). One engine thread runs
+    the matcher in this process; with engine processes (api/engine_pool.py) there is one
+    thread per process, each handing the next batch to a free process. The queue is a
+    thread-safe one and results go back with ``call_soon_threadsafe``, so the batcher serves
+    any event loop (one per uvicorn worker; test clients start their own).
     """
 
-    def __init__(self, match_groups: MatchGroups, *, max_lines: int = 64) -> None:
+    def __init__(self, match_groups: MatchGroups, *, max_lines: int = 64, engines: int = 1) -> None:
         self._match_groups = match_groups
         self.max_lines = max(1, max_lines)
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._held: list[_Pending] = []  # taken from the queue, left for a later batch (other options, too big)
-        self._thread = threading.Thread(target=self._serve, name="relocmatch-engine", daemon=True)
-        self._thread.start()
+        self._take_lock = threading.Lock()  # one thread at a time forms a batch (and waits for a request)
+        self._stats_lock = threading.Lock()
+        self._closed = False
         self.calls = 0  # engine calls made (observability and tests)
         self.requests = 0  # requests served
+        self._threads = [threading.Thread(target=self._serve, name=f"relocmatch-engine-{i}", daemon=True)
+                         for i in range(max(1, engines))]
+        for t in self._threads:
+            t.start()
 
     async def match(self, matcher: Any, lines: list[BomLine], options: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """The result-contract dict of ``lines``; ``TimeoutError`` past ``timeout_s``; engine errors re-raised."""
         loop = asyncio.get_running_loop()
-        item = _Pending(matcher, lines, options, time.monotonic() + timeout_s, loop.create_future(), loop)
+        item = _Pending(matcher, lines, options, time.time() + timeout_s, loop.create_future(), loop)
         self._queue.put(item)
         return await asyncio.wait_for(item.future, timeout_s)
 
     def _take_batch(self) -> list[_Pending] | None:
         """The oldest waiting request and the others with its options, up to ``max_lines`` lines.
         Blocks while nothing waits; None when the batcher is closed."""
+        with self._take_lock:
+            return self._take_batch_locked()
+
+    def _take_batch_locked(self) -> list[_Pending] | None:
+        if self._closed:
+            return None
         if not self._held:
             first = self._queue.get()
             if first is None:
+                self._closed = True
                 return None
             self._held.append(first)
         while True:  # everything that arrived meanwhile
@@ -103,6 +114,7 @@ class MatchBatcher:
             if nxt is None:
                 for p in self._held:
                     p.settle(None, RuntimeError("the service is shutting down"))
+                self._closed = True
                 return None
             self._held.append(nxt)
         live = [p for p in self._held if not p.future.done()]
@@ -127,24 +139,20 @@ class MatchBatcher:
                 return
             if not batch:
                 continue
-            deadline = max(p.deadline for p in batch)
-
-            def progress(done: int, total: int, deadline: float = deadline) -> None:  # stop once every caller gave up
-                if time.monotonic() > deadline:
-                    raise BatchTimeout()
-
+            deadline = max(p.deadline for p in batch)  # the engine stops once every caller has given up
             first = batch[0]
             try:
-                results = self._match_groups(first.matcher, [p.lines for p in batch], first.options, progress)
+                results = self._match_groups(first.matcher, [p.lines for p in batch], first.options, deadline)
             except Exception as exc:  # noqa: BLE001 - handed to every waiting request, never lost
                 for p in batch:
                     p.settle(None, exc)
                 continue
-            self.calls += 1
-            self.requests += len(batch)
+            with self._stats_lock:  # not the take lock: its holder may be waiting for the next request
+                self.calls += 1
+                self.requests += len(batch)
             for p, r in zip(batch, results, strict=True):
                 p.settle(r, None)
 
     def close(self) -> None:
-        """Stop the engine thread once the current call ends (lifespan shutdown)."""
+        """Stop the engine threads once their current calls end (lifespan shutdown)."""
         self._queue.put(None)

@@ -75,11 +75,24 @@ def match_lines(
     return result_to_dict(matcher.match(lines, progress=progress))
 
 
+class EngineTimeout(Exception):
+    """A synchronous match ran past its deadline (the caller is pointed to the job endpoint)."""
+
+
 def match_groups(
-    matcher: Any, groups: list[list[BomLine]], options: dict[str, Any], progress: Callable[[int, int], None] | None = None
+    matcher: Any, groups: list[list[BomLine]], options: dict[str, Any], deadline: float | None = None
 ) -> list[dict[str, Any]]:
-    """Several requests' lines under the same options, matched in one engine pass; one contract dict each."""
+    """Several requests' lines under the same options, matched in one engine pass; one contract dict each.
+
+    ``deadline`` (``time.time()`` seconds, comparable across processes): the pass stops with
+    ``EngineTimeout`` between two lines once it is past."""
+    import time
+
     from matching.results import result_to_dict
+
+    def progress(done: int, total: int) -> None:
+        if deadline is not None and time.time() > deadline:
+            raise EngineTimeout()
 
     config = config_for(matcher, options)
     if config != matcher.config:

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import engine
 from api.batcher import MatchBatcher
 from api.deps import KeyCache, RateLimiter
+from api.engine_pool import EnginePool
 from api.jobs import JobRunner
 from api.middleware import ServiceMiddleware, request_id_of
 from api.settings import Settings
@@ -67,11 +68,16 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
         )
         app.state.runner = runner
         runner.start()
-        app.state.batcher = MatchBatcher(engine.match_groups, max_lines=settings.batch_max_lines)
+        pool = _engine_pool(app, settings)
+        app.state.engine_pool = pool
+        app.state.batcher = MatchBatcher(pool.match_groups if pool else engine.match_groups,
+                                         max_lines=settings.batch_max_lines, engines=pool.processes if pool else 1)
         try:
             yield
         finally:
             app.state.batcher.close()
+            if pool is not None:
+                pool.close()
             runner.stop()
             store.dispose()
 
@@ -113,6 +119,25 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
         if hasattr(web_routes, "router"):
             app.include_router(web_routes.router)
     return app
+
+
+def _engine_pool(app: FastAPI, settings: Settings) -> EnginePool | None:
+    """The engine processes, started and loaded now (None: the engine runs in this process)."""
+    if settings.engine_processes <= 0 or app.state.matcher is None:
+        return None
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = EnginePool(processes=settings.engine_processes, catalog=settings.catalog, semantic=settings.semantic,
+                      ranker=settings.ranker, torch_threads=settings.torch_threads)
+    try:
+        pool.wait_ready()
+    except BrokenProcessPool:
+        pool.close()
+        app.state.matcher, app.state.matcher_error = None, "the engine processes could not load the catalog"
+        log.error("engine processes failed to start: %s", app.state.matcher_error)
+        return None
+    log.info("%d engine processes ready", settings.engine_processes)
+    return pool
 
 
 def _warm_up(matcher: Any, settings: Settings) -> None:

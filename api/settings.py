@@ -50,6 +50,9 @@ class Settings(BaseModel):
     sync_timeout_s: float = Field(30.0, gt=0)
     # concurrent POST /v1/match requests coalesced into one engine call of at most this many lines (1: off)
     batch_max_lines: int = Field(64, ge=1, le=1_000)
+    # 0: /v1/match batches run on an engine thread in each worker; N: in N engine processes fed by
+    # one queue (balanced whatever the connections; each loads the catalog: api/engine_pool.py)
+    engine_processes: int = Field(0, ge=0, le=32)
 
     # rate limit per key (token bucket, in memory, per worker process); 0 disables
     rate_limit_per_minute: float = Field(600.0, ge=0)

@@ -13,7 +13,8 @@ except ImportError:  # pragma: no cover - pinned in pyproject
     _orjson = None
 
 from api import engine
-from api.batcher import BatchTimeout, MatchBatcher
+from api.batcher import MatchBatcher
+from api.engine_pool import EngineUnavailable
 from api.deps import MatcherDep, PrincipalDep, SettingsDep
 from api.routes import AUTH_ERRORS, NOT_FOUND
 from api.schemas import ErrorOut, LineOut, MatchRequest, MatchResponse, SupplierOut
@@ -26,6 +27,7 @@ router = APIRouter(prefix="/v1", tags=["match"], responses=AUTH_ERRORS)
     "/match",
     response_model=None,
     responses={200: {"model": MatchResponse, "description": "The result contract"},
+               503: {"model": ErrorOut, "description": "An engine process stopped; retry after Retry-After seconds"},
                504: {"model": ErrorOut, "description": "Too slow for a synchronous call: use POST /v1/boms"}},
 )
 async def match(req: MatchRequest, request: Request, _p: PrincipalDep, settings: SettingsDep,
@@ -42,7 +44,9 @@ async def match(req: MatchRequest, request: Request, _p: PrincipalDep, settings:
     batcher: MatchBatcher = request.app.state.batcher
     try:
         result = await batcher.match(matcher, lines, options, settings.sync_timeout_s)
-    except (TimeoutError, BatchTimeout):
+    except EngineUnavailable as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from None
+    except (TimeoutError, engine.EngineTimeout):
         raise HTTPException(504, f"matching took longer than {settings.sync_timeout_s:g} s: "
                                  "send these lines as a job with POST /v1/boms and poll GET /v1/boms/{id}") from None
     return JSONResponse(result) if _orjson is None else Response(_orjson.dumps(result), media_type="application/json")

@@ -28,6 +28,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on (key-less mode only on loopback).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (each loads the catalog once).")] = 1,
+    engine_processes: Annotated[int, typer.Option(
+        min=0, max=32, help="Match /v1/match batches in N separate engine processes fed by one queue (each loads "
+        "the catalog); 0: on a thread of each worker. Balanced load whatever the connections.")] = 0,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="No API keys: a single local user (loopback only).")] = False,
     catalog: Annotated[Path | None, typer.Option(help="Catalog folder (default $RELOCMATCH_CATALOG or var/catalogs/irep).")] = None,
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default $RELOCMATCH_DATABASE_URL or SQLite under var/).")] = None,
@@ -45,6 +48,8 @@ def serve(
         if no_auth:
             os.environ["RELOCMATCH_AUTH"] = "none"
         os.environ["RELOCMATCH_HOST"] = host
+        if engine_processes:
+            os.environ["RELOCMATCH_ENGINE_PROCESSES"] = str(engine_processes)
         if catalog is not None:
             os.environ["RELOCMATCH_CATALOG"] = str(catalog)
         if database_url is not None:
