@@ -172,8 +172,8 @@ def _wait_ready(base: str, proc: subprocess.Popen, timeout: float) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--requests-1", type=int, default=400)
-    ap.add_argument("--requests-20", type=int, default=100)
+    ap.add_argument("--requests-1", type=int, default=1000)
+    ap.add_argument("--requests-20", type=int, default=60)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--setups", default="1,2,1x2",
                     help="server setups, comma-separated: W (uvicorn workers, engine on a thread of each) or "

@@ -92,3 +92,37 @@ def test_a_killed_engine_process_gives_503_then_the_pool_comes_back(pool_app) ->
     r = c.post("/v1/match", json={"lines": LINES[:2]}, headers=h)  # served by the new processes
     assert r.status_code == 200 and len(r.json()["lines"]) == 2
     assert victim not in pool._executor._processes
+
+
+def test_with_two_engines_a_batch_takes_its_share_of_what_waits() -> None:
+    """Both engines busy, ten one-line requests waiting: the first engine to be free takes five,
+    the other the remaining five (not ten and then nothing), so the two batches run side by side."""
+    import threading
+
+    gate, busy, sizes = threading.Event(), threading.Semaphore(0), []
+
+    def groups_fn(_m: Any, groups: list, _o: dict, _d: float) -> list[dict[str, Any]]:
+        if groups[0][0] == "hold":
+            busy.release()
+            gate.wait(10)
+        else:
+            sizes.append(len(groups))
+        return [{"n": len(g)} for g in groups]
+
+    batcher = MatchBatcher(groups_fn, engines=2)
+
+    async def scenario() -> list[dict[str, Any]]:
+        holds = [asyncio.ensure_future(batcher.match(None, ["hold"], {}, 10)) for _ in range(2)]  # type: ignore[list-item]
+        while busy._value < 2:  # both engine threads inside a call
+            await asyncio.sleep(0.01)
+        waiting = [asyncio.ensure_future(batcher.match(None, [f"l{i}"], {}, 10)) for i in range(10)]  # type: ignore[list-item]
+        while batcher._queue.qsize() < 10:
+            await asyncio.sleep(0.01)
+        gate.set()
+        return await asyncio.gather(*holds, *waiting)
+
+    try:
+        assert asyncio.run(scenario()) == [{"n": 1}] * 12
+    finally:
+        batcher.close()
+    assert sorted(sizes) == [5, 5]
