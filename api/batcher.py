@@ -126,8 +126,8 @@ class MatchBatcher:
         first = live[0]
         # With several engines, a batch takes its share of the lines waiting and leaves the rest
         # to the engines still to come: 10 waiting for 2 engines make 5 + 5, not 10 + 0 (then
-        # one engine idles while the other's batch doubles: p95 of a one-line match at 20
-        # clients and 2 engine processes 163-215 → 127-160 ms, docs/api.md).
+        # one engine idles while the other's batch doubles). Measured at 20 clients with 2 engine
+        # processes: p95 172-215 ms taking all, 142-182 ms taking shares (docs/api.md).
         waiting = sum(len(p.lines) for p in live if p.key == first.key)
         takers = self._shares_left if self._shares_left > 0 else self.engines
         cap = min(self.max_lines, -(-waiting // takers))
@@ -153,6 +153,8 @@ class MatchBatcher:
             first = batch[0]
             try:
                 results = self._match_groups(first.matcher, [p.lines for p in batch], first.options, deadline)
+                if len(results) != len(batch):
+                    raise RuntimeError(f"the engine returned {len(results)} results for {len(batch)} requests")
             except Exception as exc:  # noqa: BLE001 - handed to every waiting request, never lost
                 for p in batch:
                     p.settle(None, exc)
@@ -160,7 +162,7 @@ class MatchBatcher:
             with self._stats_lock:  # not the take lock: its holder may be waiting for the next request
                 self.calls += 1
                 self.requests += len(batch)
-            for p, r in zip(batch, results, strict=True):
+            for p, r in zip(batch, results):
                 p.settle(r, None)
 
     def close(self) -> None:
