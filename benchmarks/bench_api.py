@@ -1,9 +1,12 @@
 """Load benchmark of the HTTP API: `relocmatch serve` on 127.0.0.1 (loopback only) over the IREP
-catalog, 1 then 2 workers; 20 concurrent httpx clients; POST /v1/match with 1 line and with 20
-lines, taken in turn from the 408 distinct lines of examples/devset (no line repeats within the
-one-line run, so no cache flatters the figures). Prints requests/s and p50/p95/p99 latency (ms) and the error count.
+catalog in three setups (1 worker; 2 workers; 1 worker + 2 engine processes); 20 concurrent clients
+send POST /v1/match with 1 line and with 20 lines, taken in turn from the 408 distinct lines of
+examples/devset (the 1,000 one-line requests go through them 2.5 times; the service caches no
+result nor embedding). Prints requests/s, p50/p95/p99 latency (ms), errors, and the CPU per request
+of the server (all its processes) and of the load generator, which shares the same 2 cores
+(aiohttp by default, ~0.2 ms per request; httpx ~2 ms).
 
-    .venv/bin/python benchmarks/bench_api.py [--requests-1 400] [--requests-20 100] [--clients 20]
+    .venv/bin/python benchmarks/bench_api.py [--setups 1,2,1x2] [--client aiohttp|httpx] [--requests-1 1000] [--requests-20 60]
 
 Bounded: a fixed request count per scenario and a time cap. The catalog is built into
 var/catalogs/irep first if missing (`make catalog`). Target: p95 < 150 ms for one line at
