@@ -69,7 +69,7 @@ class MatchBatcher:
     any event loop (one per uvicorn worker; test clients start their own).
     """
 
-    def __init__(self, match_groups: MatchGroups, *, max_lines: int = 64, engines: int = 1) -> None:
+    def __init__(self, match_groups: MatchGroups, *, max_lines: int = 10, engines: int = 1) -> None:
         self._match_groups = match_groups
         self.max_lines = max(1, max_lines)
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()

@@ -53,7 +53,7 @@ def _post_while_engine_busy(c: TestClient, h: dict[str, str], matcher: Any, gate
 def test_waiting_requests_share_one_engine_call_and_get_their_own_lines(client_for, fake_matcher_cls) -> None:
     gate = threading.Event()
     matcher = fake_matcher_cls(gate=gate)
-    c, h = client_for(matcher)
+    c, h = client_for(matcher, batch_max_lines=64)
     bodies = [{"lines": [{"description": f"pièce {i}-{j}"} for j in range(i % 3 + 1)]} for i in range(6)]
     with c:
         responses = _post_while_engine_busy(c, h, matcher, gate, bodies)
