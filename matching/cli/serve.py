@@ -30,7 +30,8 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (each loads the catalog once).")] = 1,
     engine_processes: Annotated[int, typer.Option(
         min=0, max=32, help="Match /v1/match batches in N separate engine processes fed by one queue (each loads "
-        "the catalog); 0: on a thread of each worker. Balanced load whatever the connections.")] = 0,
+        "the catalog; N per worker, so use it with 1 worker); 0: on a thread of each worker. Balanced load "
+        "whatever the connections.")] = 0,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="No API keys: a single local user (loopback only).")] = False,
     catalog: Annotated[Path | None, typer.Option(help="Catalog folder (default $RELOCMATCH_CATALOG or var/catalogs/irep).")] = None,
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default $RELOCMATCH_DATABASE_URL or SQLite under var/).")] = None,
