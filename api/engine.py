@@ -63,15 +63,19 @@ def config_for(matcher: Any, options: dict[str, Any]) -> Any:
     return base.with_(**changes) if changes else base
 
 
+def configured(matcher: Any, options: dict[str, Any]) -> Any:
+    """The matcher under the request's options (itself when they change nothing)."""
+    config = config_for(matcher, options)
+    return matcher if config == matcher.config else matcher.with_config(config)
+
+
 def match_lines(
     matcher: Any, lines: list[BomLine], options: dict[str, Any], progress: Callable[[int, int], None] | None = None
 ) -> dict[str, Any]:
     """Match lines with the request's options; returns the result-contract dict."""
     from matching.results import result_to_dict
 
-    config = config_for(matcher, options)
-    if config != matcher.config:
-        matcher = matcher.with_config(config)
+    matcher = configured(matcher, options)
     return result_to_dict(matcher.match(lines, progress=progress))
 
 
@@ -94,9 +98,7 @@ def match_groups(
         if deadline is not None and time.time() > deadline:
             raise EngineTimeout()
 
-    config = config_for(matcher, options)
-    if config != matcher.config:
-        matcher = matcher.with_config(config)
+    matcher = configured(matcher, options)
     return [result_to_dict(r) for r in matcher.match_many(groups, progress=progress)]
 
 

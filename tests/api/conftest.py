@@ -165,3 +165,18 @@ def key_for() -> Any:
 @pytest.fixture
 def bearer() -> Any:
     return auth
+
+
+def sqlite_with_key(folder: Path, name: str) -> tuple[str, str]:
+    """A fresh SQLite store in ``folder`` with its tables and one API key: (url, key)."""
+    url = f"sqlite:///{folder / 'db.sqlite3'}"
+    store = Store(url)
+    store.create_all()
+    key = make_key(store, name)
+    store.dispose()
+    return url, key
+
+
+@pytest.fixture(scope="session")
+def sqlite_key() -> Any:
+    return sqlite_with_key

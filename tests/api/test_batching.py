@@ -17,16 +17,11 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from api.store import Store
 
 
 @pytest.fixture
-def client_for(tmp_path: Path) -> Any:
-    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    store = Store(url)
-    store.create_all()
-    key, _ = store.create_key("batch")
-    store.dispose()
+def client_for(tmp_path: Path, sqlite_key: Any) -> Any:
+    url, key = sqlite_key(tmp_path, "batch")
 
     def make(matcher: Any, **kw: Any) -> tuple[TestClient, dict[str, str]]:
         settings = Settings(database_url=url, catalog="/nonexistent", rate_limit_per_minute=0, **kw)

@@ -20,7 +20,6 @@ from fastapi.testclient import TestClient
 from api.batcher import MatchBatcher
 from api.main import create_app
 from api.settings import Settings
-from api.store import Store
 
 LINES = [{"description": "roulements à billes", "code": "8482.10"}, {"description": "carton ondulé"},
          {"description": "Kugellager"}, {"description": "granulés de polypropylène"}]
@@ -42,12 +41,8 @@ def test_idle_engine_threads_never_hold_back_a_result() -> None:
 
 
 @pytest.fixture(scope="module")
-def pool_app(irep_catalog_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    url = f"sqlite:///{tmp_path_factory.mktemp('pool') / 'db.sqlite3'}"
-    store = Store(url)
-    store.create_all()
-    key, _ = store.create_key("pool")
-    store.dispose()
+def pool_app(irep_catalog_dir: Path, tmp_path_factory: pytest.TempPathFactory, sqlite_key: Any) -> Any:
+    url, key = sqlite_key(tmp_path_factory.mktemp("pool"), "pool")
     settings = Settings(database_url=url, catalog=str(irep_catalog_dir), rate_limit_per_minute=0, engine_processes=2,
                         sync_timeout_s=120)
     with TestClient(create_app(settings), raise_server_exceptions=False) as c:
@@ -99,11 +94,11 @@ def test_with_two_engines_a_batch_takes_its_share_of_what_waits() -> None:
     the other the remaining five (not ten and then nothing), so the two batches run side by side."""
     import threading
 
-    gate, busy, sizes = threading.Event(), threading.Semaphore(0), []
+    gate, holding, sizes = threading.Event(), [], []
 
     def groups_fn(_m: Any, groups: list, _o: dict, _d: float) -> list[dict[str, Any]]:
         if groups[0][0] == "hold":
-            busy.release()
+            holding.append(1)
             gate.wait(10)
         else:
             sizes.append(len(groups))
@@ -113,7 +108,7 @@ def test_with_two_engines_a_batch_takes_its_share_of_what_waits() -> None:
 
     async def scenario() -> list[dict[str, Any]]:
         holds = [asyncio.ensure_future(batcher.match(None, ["hold"], {}, 10)) for _ in range(2)]  # type: ignore[list-item]
-        while busy._value < 2:  # both engine threads inside a call
+        while len(holding) < 2:  # both engine threads inside a call
             await asyncio.sleep(0.01)
         waiting = [asyncio.ensure_future(batcher.match(None, [f"l{i}"], {}, 10)) for i in range(10)]  # type: ignore[list-item]
         while batcher._queue.qsize() < 10:

@@ -25,7 +25,6 @@ from schemathesis.specs.openapi.checks import (
 
 from api.main import create_app
 from api.settings import Settings
-from api.store import Store
 
 MINE = r"^/(health|ready|v1/(match|boms|search|suppliers|codes|feedback))"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
@@ -33,16 +32,12 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(scope="module")
-def live_app(real_matcher: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    url = f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'db.sqlite3'}"
-    store = Store(url)
-    store.create_all()
-    key, _ = store.create_key("schemathesis")
+def live_app(real_matcher: Any, tmp_path_factory: pytest.TempPathFactory, sqlite_key: Any) -> Any:
+    url, key = sqlite_key(tmp_path_factory.mktemp("schemathesis"), "schemathesis")
     app = create_app(Settings(database_url=url, catalog="/nonexistent", rate_limit_per_minute=0, job_poll_s=0.2,
                               sync_timeout_s=60), matcher=real_matcher)
     with TestClient(app):  # runs the lifespan: store, runner, matcher on app.state
         yield app, key
-    store.dispose()
 
 
 def test_api_conforms_to_its_openapi(live_app: Any) -> None:
