@@ -54,6 +54,10 @@ class MatchConfig:
       to their squared scores) instead of filling it from the first activity alone; an activity
       takes part when its score is at least ``diversity_min_ratio`` × the best one.
     - ``semantic``: use the embedding channel of the classifier (None = when installed).
+    - ``services``: read service lines (a hire, a transport leg, a maintenance contract) as
+      services, classified into service activities, instead of the goods they mention.
+    - ``abstain``: a line whose credible producing activities have no establishment in the
+      catalog comes out ``no_producer`` with the reason (wholesalers only, as such).
     """
 
     top_n: int = 10
@@ -72,6 +76,8 @@ class MatchConfig:
     lang: str = "fr"
     diversify: bool = True
     diversity_min_ratio: float = 0.4
+    services: bool = True
+    abstain: bool = True
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -141,4 +147,6 @@ class MatchConfig:
             "lang": self.lang,
             "diversify": self.diversify,
             "diversity_min_ratio": self.diversity_min_ratio,
+            "services": self.services,
+            "abstain": self.abstain,
         }

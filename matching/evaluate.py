@@ -106,6 +106,7 @@ def load_labels(path: str | Path) -> list[dict[str, Any]]:
                 if not nafs:
                     raise DataError(f"line {i}: column naf is empty; expected NAF codes like 28.15Z|28.14Z", path=p)
                 rows.append({**r, "naf": nafs, "row": i, "hs6": (r.get("hs6") or "").strip(),
+                             "kind": (r.get("kind") or "").strip() or "goods",
                              "code": (r.get("code") or "").strip(), "lang": (r.get("lang") or "").strip() or "?"})
     except OSError as exc:
         raise DataError(f"cannot read labels: {exc.strerror}", path=p) from None
@@ -127,8 +128,19 @@ def _to_line(r: dict[str, Any]):  # noqa: ANN202
                    code_raw=code, origin_country=r.get("origin_country") or None, annual_value_eur=value)
 
 
+ABSTAIN_STATUSES = ("no_producer", "low_confidence")
+
+
 def _groups(r: dict[str, Any]) -> list[str]:
-    return ["all", f"lang={r['lang']}", "code=given" if r.get("code") else "code=none"]
+    """The slices every figure is reported on: language, code given or not (and right or wrong),
+    the line's kind (goods / service / no_producer), and goods lines without a code."""
+    kind = r.get("kind") or "goods"
+    gs = ["all", f"lang={r['lang']}", "code=given" if r.get("code") else "code=none", f"kind={kind}"]
+    if r.get("code"):
+        gs.append("code=wrong" if "wrong_code" in (r.get("notes") or "") else "code=correct")
+    elif kind == "goods":
+        gs.append("goods code=none")
+    return gs
 
 
 def _aggregate(per_line: list[dict[str, float]], groups: list[list[str]], keys: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -197,10 +209,13 @@ def run_evaluation(matcher: Any, rows: list[dict[str, Any]], *, baseline: bool =
         else:
             m["candidate_recall"] = m["candidate_coverage"] = math.nan
         m["error"] = float(lr.status == "error")
+        m["abstained"] = float(lr.status in ABSTAIN_STATUSES)
+        m["wrongly_abstained"] = m["abstained"] if n_rel > 0 else math.nan
         per_line.append(m)
         groups.append(_groups(r))
     keys = list(PRODUCT_METRICS) + ["activity_hit@3", "candidate_recall", "candidate_coverage"] + list(SUPPLIER_METRICS)
     keys += [f"{t}:{k}" for t in ("regional", "national") for k in ("naf_hit@10", "mrr")]
+    keys += ["abstained", "wrongly_abstained"]
     report: dict[str, Any] = {
         "lines": len(rows),
         "lines_with_producers_in_catalog": len(rows) - n_absent,
@@ -248,18 +263,22 @@ def format_report(report: dict[str, Any]) -> str:
         return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
 
     for k in list(PRODUCT_METRICS) + ["activity_hit@3", "candidate_recall", "candidate_coverage", *SUPPLIER_METRICS,
-                                      "regional:naf_hit@10", "regional:mrr", "national:naf_hit@10", "national:mrr"]:
+                                      "regional:naf_hit@10", "regional:mrr", "national:naf_hit@10", "national:mrr",
+                                      "abstained", "wrongly_abstained"]:
         out.append(f"| {k} | {f(allr.get(k))} | {f(allb.get(k))} |")
     t = report["timing"]
     if "coef" in report.get("ranker", {}):
         out.insert(1, f"ranker fitted on {report['ranker']['n_samples_seen']} pairs: {report['ranker']['coef']}")
     out.append(f"| ms per line | {t.get('relocmatch_ms_per_line')} | {t.get('baseline_ms_per_line', '—')} |")
-    out += ["", "| group | n | hs4@5 | hs6@5 | activity_hit@3 | naf_hit@10 | mrr | ndcg@10 | baseline naf_hit@10 |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    out += ["", "| group | n | hs4@5 | hs6@5 | hs6@1 | activity_hit@3 | naf_hit@10 | precision@10 | mrr | abstained "
+            "| baseline naf_hit@10 | baseline precision@10 |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for g, row in rm.items():
         b = bl.get(g, {})
-        out.append(f"| {g} | {row['n']} | {f(row.get('hs4@5'))} | {f(row.get('hs6@5'))} | {f(row.get('activity_hit@3'))} "
-                   f"| {f(row.get('naf_hit@10'))} | {f(row.get('mrr'))} | {f(row.get('ndcg@10'))} | {f(b.get('naf_hit@10'))} |")
+        out.append(f"| {g} | {row['n']} | {f(row.get('hs4@5'))} | {f(row.get('hs6@5'))} | {f(row.get('hs6@1'))} "
+                   f"| {f(row.get('activity_hit@3'))} | {f(row.get('naf_hit@10'))} | {f(row.get('precision@10'))} "
+                   f"| {f(row.get('mrr'))} | {f(row.get('abstained'))} | {f(b.get('naf_hit@10'))} "
+                   f"| {f(b.get('precision@10'))} |")
     return "\n".join(out)
 
 

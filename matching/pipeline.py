@@ -115,6 +115,10 @@ class Matcher:
         self._buyer_cache: dict[str, tuple[float, float] | None] = {}
         self._columns = [c for c in _SUPPLIER_FIELDS if c in self.table.columns]
         self.buyer = self._resolve_buyer(self.config.buyer)
+        self._data_dir = data_dir
+        self._services: Any = None
+        nafs, counts = np.unique(self.arrays.naf, return_counts=True)
+        self._naf_count = dict(zip(nafs.tolist(), counts.tolist()))  # establishments per NAF: who is absent
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -229,6 +233,32 @@ class Matcher:
                 out.append(exc)
         return out
 
+    def _read_service(self, line: BomLine) -> Any:
+        """The line's service reading (None for goods); the service classifier loads on first use."""
+        if not self.config.services:
+            return None
+        if self._services is None:
+            from matching.products.services import get_service_classifier
+
+            self._services = get_service_classifier(self._data_dir)
+        return self._services.read(line.description or "")
+
+    def absent_producers(self, activities: Sequence[ActivityGuess]) -> list[ActivityGuess] | None:
+        """The credible producing activities when NONE of them has an establishment in the
+        catalog (the line has no French producer here), else None.
+
+        Credible: a producer (not a division-46 wholesaler) whose score is at least half the
+        best producer's, the same cut the labels use.
+        """
+        producers = [a for a in activities if not (a.wholesale or a.naf.startswith("46"))]
+        if not producers:
+            return None
+        best = max(a.score for a in producers)
+        credible = [a for a in producers if a.score >= 0.5 * best]
+        if any(self._naf_count.get(a.naf, 0) > 0 for a in credible):
+            return None
+        return credible
+
     def _prefetch_text_activities(self, lines: Sequence[BomLine]) -> None:
         """The text activities of a chunk's new lines in one sparse product (each line then finds
         its own in the classifier's cache); a failure here is left to each line to report."""
@@ -266,6 +296,9 @@ class Matcher:
         config: MatchConfig,
         buyer: tuple[float, float] | None,
     ) -> LineResult:
+        absent = self.absent_producers(activities) if config.abstain else None
+        if absent is not None:
+            return self._no_producer(line, products, activities, absent, warnings, config, buyer)
         tokens, cands = self.retrieve_for(line, products, activities, config=config, buyer=buyer)
         if len(cands) == 0:
             why = ("aucun fournisseur du catalogue ne porte ces activités ni ces mots"
@@ -309,6 +342,35 @@ class Matcher:
         return LineResult(line=line, status="matched", products=tuple(products), activities=tuple(activities),
                           suppliers=tuple(matches), warnings=tuple(warnings))
 
+    def _no_producer(
+        self,
+        line: BomLine,
+        products: Sequence[Any],
+        activities: Sequence[ActivityGuess],
+        absent: Sequence[ActivityGuess],
+        warnings: Sequence[str],
+        config: MatchConfig,
+        buyer: tuple[float, float] | None,
+    ) -> LineResult:
+        """No establishment of the catalog carries the activities that make this product: say so,
+        and offer the activity's wholesalers (division 46) only as what they are."""
+        what = ", ".join(f"{a.naf} {a.label}" for a in absent[:3])
+        if any(a.route == "service" for a in absent):
+            why = (f"aucun prestataire de ce service dans le catalogue ({what}) ; "
+                   "the catalog holds no provider of this service")
+        else:
+            why = (f"aucun producteur français dans le catalogue : aucun établissement n'exerce l'activité "
+                   f"productrice ({what}) ; no French producer of this product in the catalog")
+        wholesale = [a for a in activities if a.wholesale or a.naf.startswith("46")]
+        wholesale = [a for a in wholesale if self._naf_count.get(a.naf, 0) > 0]
+        if wholesale:
+            lr = self._rank_line(line, products, wholesale, tuple(warnings) + (why, "grossistes seulement (distribution, pas production)"),
+                                 replace(config, abstain=False), buyer)
+            suppliers = tuple(m for m in lr.suppliers if m.activity in {a.naf for a in wholesale})
+            return replace(lr, status="no_producer", activities=tuple(activities), suppliers=suppliers)
+        return LineResult(line=line, status="no_producer", products=tuple(products), activities=tuple(activities),
+                          warnings=tuple(warnings) + (why,))
+
     def _one(
         self,
         line: BomLine,
@@ -325,6 +387,14 @@ class Matcher:
             if not (line.description or "").strip() and not (line.code or line.code_raw):
                 return LineResult(line=line, status="no_candidate",
                                   warnings=tuple(line.messages) + ("ligne sans description ni code",))
+            service = self._read_service(line)
+            if service is not None and service.products:
+                warnings = list(line.messages) + [f"prestation de service (« {service.evidence} ») : "
+                                                   "classée dans les activités de service, pas dans les biens cités"]
+                if line.code:
+                    warnings.append(f"code douanier {line.code_raw or line.code} non utilisé : une prestation n'a pas de code SH")
+                lr = self._rank_line(line, list(service.products), list(service.activities), warnings, config, buyer)
+                return replace(lr, kind="service")
             products = list(cls_result.products)
             warnings = list(line.messages) + list(cls_result.warnings)
             key = _line_key(line)

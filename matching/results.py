@@ -51,7 +51,8 @@ def summarise(lines: Sequence[LineResult]) -> dict[str, Any]:
     ``value_share_*``: share of the annual import value (lines that give one) whose line has a
     regional supplier, only national ones, or none; None when no line gives a value.
     """
-    s: dict[str, Any] = {"lines": len(lines), "matched": 0, "no_candidate": 0, "skipped": 0, "error": 0}
+    s: dict[str, Any] = {"lines": len(lines), "matched": 0, "no_candidate": 0, "no_producer": 0, "skipped": 0,
+                        "error": 0, "services": sum(1 for lr in lines if lr.kind == "service")}
     with_regional = 0
     tot = reg = nat = none = 0.0
     for lr in lines:
@@ -115,6 +116,7 @@ def line_result_to_dict(lr: LineResult, priority: Any = None) -> dict[str, Any]:
         "line": line.row,
         "sheet": line.sheet,
         "status": lr.status,
+        "kind": lr.kind,
         "input": {
             "description": line.description,
             "code": line.code,

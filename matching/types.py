@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 LineStatus = Literal["ok", "warning", "skipped"]
-ResultStatus = Literal["matched", "no_candidate", "skipped", "error"]
+ResultStatus = Literal["matched", "no_candidate", "no_producer", "skipped", "error"]
+LineKind = Literal["goods", "service"]
 Tier = Literal["regional", "national"]
 
 
@@ -122,3 +123,4 @@ class LineResult:
     suppliers: tuple[SupplierMatch, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    kind: LineKind = "goods"  # "service": a bought service, classified into service activities

@@ -134,6 +134,8 @@ def summarize(result: Mapping[str, Any]) -> dict[str, Any]:
         "skipped": sum(1 for ln in result.get("lines", []) if ln.get("status") == "skipped"),
         "matched": sum(1 for ln in lines if ln.get("status") == "matched"),
         "no_candidate": sum(1 for ln in lines if ln.get("status") == "no_candidate"),
+        "no_producer": sum(1 for ln in lines if ln.get("status") == "no_producer"),
+        "services": sum(1 for ln in lines if ln.get("kind") == "service"),
         "error": sum(1 for ln in lines if ln.get("status") == "error"),
         "with_regional": sum(1 for ln in lines if charts.line_category(ln) == "regional"),
         "share_domestic": shares.share("regional") + shares.share("national"),

@@ -54,11 +54,13 @@ def print_summary(result, console, top: int = 10) -> None:  # noqa: ANN001
         status = lr.status
         if lr.errors:
             status = f"{lr.status}: {_short(lr.errors[0], 40)}"
+        elif lr.status == "no_producer":
+            status = "no_producer: " + ("aucun prestataire" if lr.kind == "service" else "aucun producteur français")
         elif lr.status in ("skipped", "no_candidate") and lr.warnings:
             status = f"{lr.status}: {_short(lr.warnings[-1], 40)}"
         t.add_row(
             str(lr.line.row),
-            _short(lr.line.description, 34),
+            ("(prestation) " if lr.kind == "service" else "") + _short(lr.line.description, 34),
             f"{p.code} {_short(p.label, 22)}" if p else "—",
             f"{a.naf} {_short(a.label, 18)}" if a else "—",
             _best(lr, "regional"),
@@ -70,6 +72,7 @@ def print_summary(result, console, top: int = 10) -> None:  # noqa: ANN001
     share = s.get("value_share_regional")
     console.print(
         f"{s['lines']} lignes : {s['matched']} avec fournisseurs, {s['no_candidate']} sans candidat, "
+        f"{s.get('no_producer', 0)} sans producteur français, {s.get('services', 0)} prestations de service, "
         f"{s['skipped']} ignorées, {s['error']} en erreur ; {s['with_regional']} avec un fournisseur de la région"
         + (f" ({share:.0%} de la valeur importée)" if share is not None else "")
     )

@@ -163,3 +163,25 @@ def test_bom_json_lines_and_bom_errors(service: Any) -> None:
     assert r.status_code == 422 and "nope" in r.json()["detail"]
     r = c.post("/v1/boms", headers=h, files={"file": ("m.csv", b"d\nx\n")}, data={"mapping": "[1]"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "mapping"]
+
+
+def test_match_service_and_no_producer_lines(service: Any) -> None:
+    """A hire is a service (service activities, service providers); cocoa beans and guarding have
+    no producer / provider in the IREP catalog and say so instead of listing ten suppliers."""
+    c, h, _ = service
+    r = c.post("/v1/match", headers=h, json={"lines": [
+        {"description": "Location chariot élévateur 2,5 t (mensuel)"},
+        {"description": "Fèves de cacao brutes", "code": "1801.00"},
+        {"description": "Prestation de gardiennage du site"},
+    ], "top": 5})
+    assert r.status_code == 200, r.text
+    hire, cocoa, guard = r.json()["lines"]
+    assert hire["status"] == "matched" and hire["kind"] == "service"
+    assert hire["products"][0]["system"] == "CPA"
+    assert hire["suppliers"] and all(s["naf"].startswith("77.") for s in hire["suppliers"][:3])
+    assert cocoa["status"] == "no_producer" and cocoa["kind"] == "goods" and not cocoa["suppliers"]
+    assert any("01.27Z" in w and "aucun producteur" in w for w in cocoa["warnings"])
+    assert guard["status"] == "no_producer" and guard["kind"] == "service"
+    assert any("aucun prestataire" in w for w in guard["warnings"])
+    summary = r.json()["summary"]
+    assert summary["no_producer"] == 2 and summary["services"] == 2

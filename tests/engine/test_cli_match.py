@@ -58,3 +58,24 @@ def test_search_json(irep_catalog_dir):
     d = json.loads(r.output)
     assert d["status"] == "matched" and len(d["suppliers"]) == 4
     assert d["suppliers"][0]["reasons"]
+
+
+def test_match_cli_reports_service_and_no_producer_statuses(tmp_path, irep_catalog_dir):
+    bom = tmp_path / "b.csv"
+    bom.write_text(
+        "Désignation;Code douanier;Quantité\nRoulement à billes;8482.10;10\nFèves de cacao brutes;1801.00;5\n"
+        "Transport routier de bobines acier Anvers - Metz;;12\nPrestation de gardiennage;;1\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "r.json"
+    r = runner.invoke(app, ["match", str(bom), "--catalog", str(irep_catalog_dir), "--no-semantic",
+                            "--format", "json", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "2 sans producteur français, 2 prestations de service" in " ".join(r.output.split())
+    lines = {ln["input"]["description"]: ln for ln in json.loads(out.read_text(encoding="utf-8"))["lines"]}
+    assert lines["Roulement à billes"]["status"] == "matched"
+    assert lines["Fèves de cacao brutes"]["status"] == "no_producer"
+    road = lines["Transport routier de bobines acier Anvers - Metz"]
+    assert road["kind"] == "service" and road["status"] == "matched"
+    assert road["activities"][0]["naf"].startswith("49.41")
+    assert lines["Prestation de gardiennage"]["status"] == "no_producer"

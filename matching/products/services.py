@@ -1,0 +1,295 @@
+"""Service lines: a bought service is classified into service activities, not into the goods it mentions.
+
+Why: "location chariot élévateur", "Wartungsvertrag Kompressor" or "road freight of steel coils"
+name a machine, a vehicle or a material, so a goods classifier reads them as that good. What
+makes them services is the phrase's **head** (FR: the first noun of a segment; EN: the last noun,
+or the noun before of/for; DE: the last element of a compound, "Wartungs|vertrag"), plus a few
+words that mark a service wherever they stand ("prestation", "abonnement", "freight"). Those
+service nouns are general FR/EN/DE knowledge (``resources/service_cues.csv``); which service it
+is comes from the nomenclature itself: the CPA 2.1 service products and the NACE activities
+that provide them (French and English labels and "comprend" notes), matched with word and
+character n-grams, the cue's NACE hint acting as a prior.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from matching.text import fold, guess_lang, stem
+from matching.types import ActivityGuess, ProductGuess
+
+CUES_PATH = Path(__file__).resolve().parent.parent / "resources" / "service_cues.csv"
+
+# NACE divisions whose products are services a buyer purchases (repair and installation 33,
+# waste 37-39, works 43, vehicle repair 45, sections H-N, P 85, Q 86, R 93, S 95-96).
+SERVICE_DIVISIONS = frozenset(
+    "33 37 38 39 43 45 49 50 51 52 53 55 56 58 59 60 61 62 63 64 65 66 68 69 70 71 72 73 74 "
+    "77 78 79 80 81 82 85 86 93 95 96".split()
+)
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_SEGMENT_RE = re.compile(r"\s[-–—]\s|[,;:/|()\[\]]")
+_PAREN_RE = re.compile(r"\([^()]*\)")
+_EN_BEFORE = frozenset({"of", "for", "from", "to", "at", "on", "in", "per", "with"})
+_FR_SKIP = frozenset("le la les l d de du des un une au aux en et pour avec sur par".split())
+_MAX_CLASSES = 3
+_PRIOR_SHARE = 0.45  # weight of the cue's NACE hint against the text similarity
+
+
+@dataclass(frozen=True)
+class ServiceCue:
+    lang: str
+    cue: str
+    where: str  # "head" | "any"
+    nace: tuple[str, ...]
+    gloss: str
+
+
+@dataclass(frozen=True)
+class ServiceReading:
+    """Why a line is a service and what it is: matched cues, service products (CPA classes) and
+    the NAF sous-classes that provide them."""
+
+    cues: tuple[str, ...]
+    lang: str | None
+    products: tuple[ProductGuess, ...]
+    activities: tuple[ActivityGuess, ...]
+
+    @property
+    def evidence(self) -> str:
+        return ", ".join(self.cues)
+
+
+def load_cues(path: str | Path | None = None) -> tuple[ServiceCue, ...]:
+    """The service-cue table; comment lines start with '#'."""
+    p = Path(path) if path else CUES_PATH
+    with p.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
+    out = []
+    for r in rows:
+        where = r["where"].strip()
+        if where not in ("head", "any"):
+            raise ValueError(f"{p.name}: cue {r['cue']!r}: where must be head or any, not {where!r}")
+        out.append(ServiceCue(r["lang"].strip(), fold(r["cue"]).strip(), where,
+                              tuple(x for x in r["nace"].split("|") if x), r["gloss"].strip()))
+    return tuple(out)
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN_RE.findall(text)
+
+
+def _content(tokens: list[str]) -> list[str]:
+    """Word tokens that can be a head: no pure numbers, sizes or part numbers."""
+    return [t for t in tokens if not any(ch.isdigit() for ch in t) and len(t) > 1]
+
+
+def _same_word(token: str, cue: str) -> bool:
+    return token == cue or token in (cue + "s", cue + "x", cue + "es")
+
+
+def heads(text: str, lang: str) -> list[str]:
+    """The head nouns of a line by the language's rule (segments split at ' - ', commas, slashes,
+    parentheses; FR/EN read the first segment only, German every one). FR: the first content word; EN: the last content word
+    before the first of/for/with/...; DE: every content word (its last compound element
+    is tested by the caller)."""
+    folded = fold(text)
+    out: list[str] = []
+    segments = [x for x in _SEGMENT_RE.split(_PAREN_RE.sub(" , ", folded)) if _tokens(x)]
+    # FR/EN: the line's main phrase is its first segment ("Screw - MPPT/BMS installation" is a screw)
+    for seg in segments if lang == "de" else segments[:1]:
+        toks = _tokens(seg)
+        if lang == "fr":
+            words = [t for t in _content(toks) if t not in _FR_SKIP]
+            if words:
+                out.append(words[0])
+        elif lang == "en":
+            cut = next((i for i, t in enumerate(toks) if t in _EN_BEFORE and i > 0), len(toks))
+            words = _content(toks[:cut])
+            if words:
+                out.append(words[-1])
+        else:
+            out += _content(toks)
+    return out
+
+
+def _de_match(token: str, cue: str) -> bool:
+    """A German word whose last compound element is the cue ("Gebäudereinigung" → reinigung)."""
+    part = token.rsplit("-", 1)[-1]  # "LKW-Transport" → transport; "Montage-Points" → points
+    if part == cue or part in (cue + "en", cue + "s", cue + "n"):
+        return True
+    return len(part) >= len(cue) + 3 and (part.endswith(cue) or part.endswith(cue + "en"))
+
+
+def find_cues(text: str, cues: tuple[ServiceCue, ...], lang: str | None = None) -> list[ServiceCue]:
+    """The service cues a line carries in a position that makes it a service.
+
+    The guessed language's rules first; when they find nothing, the other languages' cues that
+    mark a service wherever they stand ("freight" in a line the guesser took for French) and
+    German compounds ending in a cue ("Seefracht").
+    """
+    folded = fold(text)
+    all_tokens = _tokens(folded)
+    first = [lang] if lang in ("fr", "en", "de") else ["fr", "en", "de"]
+    for langs, only_any in ((first, False), ([x for x in ("fr", "en", "de") if x not in first], True)):
+        for lg in langs:
+            hs = heads(text, lg)
+            found = [c for c in cues if c.lang == lg and _hit(all_tokens if c.where == "any" else hs, c)
+                     and (not only_any or c.where == "any" or (lg == "de" and _compound_hit(hs, c)))]
+            if found:
+                return found
+    return []
+
+
+def _compound_hit(tokens: list[str], cue: ServiceCue) -> bool:
+    """A German compound ending in the cue ("Seefracht"), not the bare word: in a line taken for
+    French, "transport" alone is French."""
+    return any(len(t) >= len(cue.cue) + 3 and _de_match(t, cue.cue) for t in tokens)
+
+
+def _hit(tokens: list[str], cue: ServiceCue) -> bool:
+    if cue.lang == "de":
+        return any(_de_match(t, cue.cue) for t in tokens)
+    return any(_same_word(t, cue.cue) for t in tokens)
+
+
+def hint_cues(text: str, cues: tuple[ServiceCue, ...], lang: str) -> list[ServiceCue]:
+    """Every cue of the language present anywhere in the line, German ones inside compounds too
+    ("Wartungsvertrag" → wartung): once a line is a service, they say which service."""
+    toks = _tokens(fold(text))
+    out = []
+    for c in cues:
+        if c.lang != lang:
+            continue
+        if c.lang == "de":
+            if any(c.cue in t for t in toks):
+                out.append(c)
+        elif any(_same_word(t, c.cue) for t in toks):
+            out.append(c)
+    return out
+
+
+class ServiceClassifier:
+    """Recognises service lines and classifies them into NACE service classes.
+
+    Built lazily (~0.3 s) from the reference data the first time a line carries a service cue.
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, cues_path: str | Path | None = None) -> None:
+        self._data_dir = data_dir
+        self.cues = load_cues(cues_path)
+        self._lock = threading.Lock()
+        self._built = False
+
+    # -- the class documents, from the nomenclature -------------------------------------------
+    def _build(self) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from matching import refdata
+        from matching.codes import get_crosswalk
+
+        xw = get_crosswalk(self._data_dir)
+        docs: dict[str, list[str]] = {}
+        for lang in ("fr", "en"):
+            nace = refdata.load_nace(lang, self._data_dir)
+            for code, name, inc in zip(nace["nace2"], nace["NAME"], nace["Include"], strict=True):
+                code = str(code)
+                if len(code) == 5 and code[:2] in SERVICE_DIVISIONS:
+                    docs.setdefault(code, []).extend([str(name)] * 2 + [str(inc or "")])
+        cpa = refdata.load_cpa(self._data_dir)
+        for code, name in zip(cpa["CPA 2.1"], cpa["Name"], strict=True):
+            code = str(code)
+            if len(code) >= 5 and code[:5] in docs:
+                docs[code[:5]].append(str(name))
+        fr = refdata.load_nace_cpa_fr(self._data_dir)
+        for code, lab in zip(fr["CPA21"], fr["Label_CPA21"], strict=True):
+            code = str(code)
+            if len(code) >= 5 and code[:5] in docs and lab:
+                docs[code[:5]].append(str(lab))
+        for code in list(docs):
+            for naf in xw.naf_for_nace(code):
+                docs[code].append(xw.naf_label(naf))
+        self.classes = sorted(c for c in docs if xw.naf_for_nace(c))
+        texts = [self._prep(" ".join(x for x in docs[c] if x and x != "NA")) for c in self.classes]
+        self._word = TfidfVectorizer(analyzer="word", token_pattern=r"[a-z0-9]{2,}", sublinear_tf=True, min_df=1)
+        self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
+        self._Mw = self._word.fit_transform(texts)
+        self._Mc = self._char.fit_transform(texts)
+        self._pos = {c: i for i, c in enumerate(self.classes)}
+        self._xw = xw
+        self._built = True
+
+    @staticmethod
+    def _prep(text: str) -> str:
+        return " ".join(stem(t) for t in _tokens(fold(text)))
+
+    def _ensure(self) -> None:
+        if not self._built:
+            with self._lock:
+                if not self._built:
+                    self._build()
+
+    # -- public ----------------------------------------------------------------------------------
+    def detect(self, text: str) -> list[ServiceCue]:
+        """The cues that make ``text`` a service line ([] for goods)."""
+        if not (text or "").strip():
+            return []
+        return find_cues(text, self.cues, guess_lang(text))
+
+    def read(self, text: str, *, top_k: int = _MAX_CLASSES) -> ServiceReading | None:
+        """A service reading of the line, or None when it reads as goods."""
+        cues = self.detect(text)
+        if not cues:
+            return None
+        self._ensure()
+        cues = list(dict.fromkeys(cues + hint_cues(text, self.cues, cues[0].lang)))
+        query = self._prep(" ".join([text] + [c.gloss for c in cues]))
+        sim = 0.5 * (self._Mw @ self._word.transform([query]).T).toarray().ravel()
+        sim += 0.5 * (self._Mc @ self._char.transform([query]).T).toarray().ravel()
+        top = float(sim.max()) if sim.size else 0.0
+        text_part = sim / top if top > 0 else sim
+        prior = np.zeros(len(self.classes))
+        hints = [h for c in cues for h in c.nace]
+        for rank, h in enumerate(dict.fromkeys(hints)):
+            for code in ([h] if h in self._pos else [c for c in self.classes if c.startswith(h)]):
+                prior[self._pos[code]] = max(prior[self._pos[code]], 1.0 - 0.1 * min(rank, 5))
+        share = _PRIOR_SHARE if hints else 0.0
+        score = (1 - share) * text_part + share * prior
+        order = np.argsort(-score, kind="stable")[:top_k]
+        best = float(score[order[0]]) if len(order) else 0.0
+        products: list[ProductGuess] = []
+        activities: list[ActivityGuess] = []
+        cue_words = tuple(dict.fromkeys(c.cue for c in cues))
+        for i in order:
+            s = float(score[i])
+            if s < 0.5 * best or s <= 0:
+                break
+            code = self.classes[i]
+            conf = round(min(1.0, s) * (0.9 if hints else 0.7), 4)
+            label = self._xw.cpa_label(code, "fr") or self._xw.nace_label(code, "fr") or code
+            products.append(ProductGuess(code=code, system="CPA", label=label, score=conf, source="service"))
+            for naf in self._xw.naf_for_nace(code):
+                activities.append(ActivityGuess(
+                    naf=naf, label=self._xw.naf_label(naf), score=conf, route="service",
+                    via=(f"service : {', '.join(cue_words)}", f"CPA {code}", f"NACE {code}"),
+                ))
+        return ServiceReading(cues=cue_words, lang=guess_lang(text), products=tuple(products),
+                              activities=tuple(activities))
+
+
+_SHARED: dict[str, ServiceClassifier] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def get_service_classifier(data_dir: str | Path | None = None) -> ServiceClassifier:
+    """One classifier per reference-data folder per process."""
+    key = str(data_dir or "")
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = ServiceClassifier(data_dir)
+        return _SHARED[key]
