@@ -20,7 +20,7 @@ def _checker():  # type: ignore[no-untyped-def]
     return mod
 
 
-def test_blind3_passes(capsys: pytest.CaptureFixture[str]) -> None:
+def test_blind3_passes(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = _checker().main(["--lines", str(DEVSET / "blind3.csv")])
     out = capsys.readouterr()
     assert rc == 0, out.err
@@ -45,7 +45,7 @@ def _write(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Pat
     return path
 
 
-def test_bad_lines_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_lines_are_named(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = _write(
         tmp_path / "bad.csv",
         [
@@ -71,7 +71,7 @@ def test_bad_lines_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "services 3, no_producer 0" in out.out
 
 
-def test_missing_kind_column_means_goods(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_kind_column_means_goods(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     header = [h for h in HEADER if h != "kind"]
     ok = _write(tmp_path / "old.csv", [["T-1", "fr", "roulement à billes 6204", "8482.10", "DE", "3000", "848210", "", ""]], header)
     rc = _checker().main(["--lines", str(ok), "--fill-naf"])
