@@ -28,6 +28,9 @@ from matching.retrieve import Candidates, CatalogArrays, retrieve
 from matching.types import ActivityGuess, BomLine, LineResult, Supplier, SupplierMatch
 
 ENGINE_VERSION = "0.1"
+# A line abstains (no_producer) only when its best producing activity scores at least this:
+# below, the reading itself is unsure and the other readings' suppliers are ranked instead.
+_ABSTAIN_MIN_SCORE = 0.4
 Progress = Callable[[int, int], None]
 
 _SUPPLIER_FIELDS = (
@@ -248,12 +251,15 @@ class Matcher:
         catalog (the line has no French producer here), else None.
 
         Credible: a producer (not a division-46 wholesaler) whose score is at least half the
-        best producer's, the same cut the labels use.
+        best producer's, the same cut the labels use. Only a confident reading abstains (best
+        producer at ``_ABSTAIN_MIN_SCORE`` or more): an unsure one ranks its other readings.
         """
         producers = [a for a in activities if not (a.wholesale or a.naf.startswith("46"))]
         if not producers:
             return None
         best = max(a.score for a in producers)
+        if best < _ABSTAIN_MIN_SCORE:  # an unsure reading: rank what the other readings give instead
+            return None
         credible = [a for a in producers if a.score >= 0.5 * best]
         if any(self._naf_count.get(a.naf, 0) > 0 for a in credible):
             return None
