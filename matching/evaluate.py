@@ -90,8 +90,11 @@ def mean(values: Iterable[float]) -> float:
 
 
 # -- labelled lines ----------------------------------------------------------------------------
-def load_labels(path: str | Path) -> list[dict[str, Any]]:
-    """Read ``id,lang,description,code,...,hs6,naf`` (naf = true NAFs separated by ``|``)."""
+def load_labels(path: str | Path, *, require_naf: bool = True) -> list[dict[str, Any]]:
+    """Read ``id,lang,description,code,...,hs6,naf[,kind]`` (naf = true NAFs separated by ``|``).
+
+    ``require_naf=False`` accepts product-only sets (``crosslang.csv``): their activity and
+    supplier figures are left empty (NaN), not counted as misses."""
     p = Path(path)
     try:
         with p.open(encoding="utf-8-sig", newline="") as fh:
@@ -103,7 +106,7 @@ def load_labels(path: str | Path) -> list[dict[str, Any]]:
             rows = []
             for i, r in enumerate(reader, start=2):
                 nafs = [n.strip() for n in (r.get("naf") or "").split("|") if n.strip()]
-                if not nafs:
+                if not nafs and require_naf:
                     raise DataError(f"line {i}: column naf is empty; expected NAF codes like 28.15Z|28.14Z", path=p)
                 rows.append({**r, "naf": nafs, "row": i, "hs6": (r.get("hs6") or "").strip(),
                              "kind": (r.get("kind") or "").strip() or "goods",
@@ -194,7 +197,7 @@ def run_evaluation(matcher: Any, rows: list[dict[str, Any]], *, baseline: bool =
         for d in (2, 4, 6):
             for k in (1, 5):
                 m[f"hs{d}@{k}"] = code_hit(codes, hs6, k=k, digits=d) if hs6 else math.nan
-        m["activity_hit@3"] = activity_hit([a.naf for a in lr.activities], truth, k=3)
+        m["activity_hit@3"] = activity_hit([a.naf for a in lr.activities], truth, k=3) if truth else math.nan
         nafs = [s.supplier.naf for s in lr.suppliers]
         m.update(_supplier_metrics(nafs, truth, n_rel))
         m.update(_supplier_metrics([s.supplier.naf for s in lr.suppliers if s.tier == "regional"], truth, n_rel_reg,
@@ -239,7 +242,7 @@ def run_evaluation(matcher: Any, rows: list[dict[str, Any]], *, baseline: bool =
             n_rel = int(np.isin(arrays.naf, truth).sum())
             nafs = arrays.naf[rws].tolist()
             m = _supplier_metrics(nafs, truth, n_rel)
-            m["activity_hit@3"] = activity_hit(list(dict.fromkeys(nafs)), truth, k=3)
+            m["activity_hit@3"] = activity_hit(list(dict.fromkeys(nafs)), truth, k=3) if truth else math.nan
             b_lines.append(m)
         report["baseline"] = _aggregate(b_lines, groups, ["activity_hit@3"] + list(SUPPLIER_METRICS))
         report["timing"]["baseline_ms_per_line"] = round(1000 * base_s / max(len(rows), 1), 2)
