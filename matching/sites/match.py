@@ -306,8 +306,9 @@ def match_sites(project: Project | dict[str, Any], register: SiteRegister, *, bo
     comp = _components(register, idx, rp, chain)
     weights = _weights(rp, comp)
     score = sum(weights[k] * comp[k] for k in weights) if len(idx) else np.zeros(0)
-    # ties: larger share of verified information first, then the site id (stable, reproducible)
-    order = np.lexsort((register.cols["site_id"][idx].astype(str), -np.round(score, 6)))[:top]
+    score = np.round(score, 4)  # the score shown is the score sorted on: equal shown scores tie
+    # ties broken by the site id (stable, reproducible)
+    order = np.lexsort((register.cols["site_id"][idx].astype(str), -score))[:top]
     sites = []
     for rank, j in enumerate(order, start=1):
         i = int(idx[j])
