@@ -82,7 +82,14 @@ def match(
         bom = read_bom_result(bom_result) if bom_result else None
         from matching.sites import SiteRegister
 
-        res = match_sites(proj, SiteRegister.load(sites), bom_result=bom, top=top)
+        from matching.sites import SiteError
+        from matching.sites.project import ProjectError
+
+        reg = SiteRegister.load(sites)
+        try:
+            res = match_sites(proj, reg, bom_result=bom, top=top)
+        except ProjectError as exc:  # name the file as well as the field
+            raise SiteError(f"{project}: {exc}") from None
         if out:
             export_sites(res, out, lang=lang)
         if as_json:
