@@ -113,6 +113,10 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
         from api.routes import observatory
 
         app.include_router(observatory.router)
+    if (API_DIR / "routes" / "sites.py").is_file():
+        from api.routes import sites
+
+        app.include_router(sites.router)
     if (API_DIR / "web" / "routes.py").is_file():
         from api.web import routes as web_routes
 

@@ -35,6 +35,7 @@ class Settings(BaseModel):
     database_url: str = "sqlite:///var/relocmatch.sqlite3"
     database_schema: str | None = None  # PostgreSQL only: a schema to put the tables in (tests use one per run)
     catalog: str = "var/catalogs/irep"
+    sites: str = "var/sites/cartofriches"  # site register (`relocmatch sites build`); /v1/sites answers 503 without it
     semantic: bool | None = None  # the classifier's embedding channel: None = when the model is installed
     ranker: str | None = None  # ranker JSON from `relocmatch ranker fit` (fitted weights); None = prior weights
     torch_threads: int = Field(1, ge=1, le=64)  # intra-op threads per worker: 1 is far faster under concurrent requests

@@ -234,6 +234,10 @@ def report(principal: PrincipalDep, store: StoreDep,
     lines, fus = st.obs_records(store, principal, companies=company)
     ind = compute_indicators(lines, fus, companies=company, target=target)
     with tempfile.TemporaryDirectory() as d:
-        data = write_report(ind, Path(d) / "report.xlsx").read_bytes()
+        path = write_report(ind, Path(d) / "report.xlsx")
+        from api.site_choices import list_choices  # chosen sites by type and département (issue 15)
+        from matching.sites.observatory import append_sites_sheet, site_breakdown
+
+        data = append_sites_sheet(path, site_breakdown(list_choices(store, principal))).read_bytes()
     return StreamingResponse(io.BytesIO(data), media_type=XLSX,
                              headers={"Content-Disposition": 'attachment; filename="observatory-report.xlsx"'})

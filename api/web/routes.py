@@ -760,3 +760,10 @@ if (Path(__file__).parent / "observatory.py").is_file():
     from api.web.observatory import router as _observatory_router
 
     router.include_router(_observatory_router)
+
+
+# The sites page (api/web/sites.py, issue 15) shares this router the same way.
+if (Path(__file__).parent / "sites.py").is_file():
+    from api.web.sites import router as _sites_router
+
+    router.include_router(_sites_router)

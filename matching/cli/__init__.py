@@ -28,6 +28,9 @@ def _register() -> None:
     match.register(app)
     serve.register(app)
     observatory.register(app)
+    from matching.cli import sites
+
+    app.add_typer(sites.app, name="sites", help="Site registers (brownfields, business parks) and relocation projects ranked against them.")
 
 
 _register()

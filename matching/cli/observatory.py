@@ -48,6 +48,9 @@ def report(
             try:
                 store.create_all()  # an empty database gives an empty report, not an error
                 tracked, followups = st.obs_records(store)
+                from api.site_choices import list_choices  # chosen sites (issue 15): one more sheet
+
+                site_choices = list_choices(store)
             finally:
                 store.dispose()
         elif lines and events:
@@ -56,6 +59,10 @@ def report(
             raise RelocmatchError("no records: give --db URL, or both --lines CSV and --events CSV")
         ind = obs.compute_indicators(tracked, followups, companies=company or None, target=target)
         path = obs.write_report(ind, out)
+        if db:
+            from matching.sites.observatory import append_sites_sheet, site_breakdown
+
+            append_sites_sheet(path, site_breakdown(site_choices))
         s = ind.summary()
         print(
             f"{s['scope']}: {s['lines']} lines, imported value {s['imported_value_eur']:,.0f} EUR; "
