@@ -94,6 +94,10 @@ def make_session(master: str, app_name: str = "relocmatch-batch") -> Any:
     from matching.batch.work import single_thread_env
 
     single_thread_env()
+    import warnings
+
+    # pyspark 4.3 warns about pandas 3 on import; the batch hands it Arrow only (mapInArrow)
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
