@@ -95,6 +95,29 @@ def run_batch(input_path: str | Path, out: str | Path, settings: EngineSettings,
     key = settings_key(settings)
     batch = discover(input_path)
     out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):
+        return _run_locked(batch, out, key, settings, engine, force, log, t0)
+
+
+def _exclusive(out: Path):  # noqa: ANN202
+    """One batch at a time per OUT (a second one would remove the first one's temporary folders)."""
+    import contextlib
+    import fcntl
+
+    @contextlib.contextmanager
+    def lock():  # noqa: ANN202
+        with open(out / ".lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ConfigError(f"{out}: another relocmatch batch is writing to this folder") from None
+            yield
+
+    return lock()
+
+
+def _run_locked(batch: Any, out: Path, key: str, settings: EngineSettings, engine: BatchEngine, force: bool,
+                log: Callable[[str], None], t0: float) -> BatchReport:
     clean_temporaries(out)
     rep = BatchReport(out=out, engine=engine.name, companies=len(batch.companies), notes=list(batch.notes))
     pending: list[CompanyInput] = []
