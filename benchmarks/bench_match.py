@@ -127,6 +127,20 @@ def memory_child(catalog: str) -> None:
     print(json.dumps({"peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 
 
+def synthetic_catalog(workdir: Path, rows: int = 1_100_000) -> Path:
+    """The synthetic ~1M-supplier catalog of this benchmark (made once into ``workdir``, then reused):
+    ``catalog synth`` then ``catalog build`` with every section, as ``main`` does."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    src = workdir / f"synth{rows}.parquet"
+    if not src.is_file():
+        _run(["-c", CLI, "catalog", "synth", "--rows", str(rows), "--out", str(src), "--quiet"])
+    cat = workdir / f"cat{rows}"
+    if not (cat / "manifest.json").is_file():
+        _run(["-c", CLI, "catalog", "build", "--source", "sirene", str(src), "--out", str(cat),
+              "--sections", "A,B,C,D,E,F,G,H,I,J,K,L,M,N,O,P,Q,R,S,T,U", "--quiet"])
+    return cat
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_100_000, help="synthetic rows (≈1M kept after filters)")

@@ -18,7 +18,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from matching.cli import bom, catalog, codes, data, match, observatory, ranker, serve
+    from matching.cli import batch, bom, catalog, codes, data, match, observatory, ranker, serve
 
     app.add_typer(data.app, name="data", help="Check the reference-data bundle.")
     app.add_typer(codes.app, name="codes", help="Explain product codes (HS/CN/TARIC) and their producing activities.")
@@ -31,6 +31,7 @@ def _register() -> None:
     from matching.cli import sites
 
     app.add_typer(sites.app, name="sites", help="Site registers (brownfields, business parks) and relocation projects ranked against them.")
+    batch.register(app)
 
 
 _register()
