@@ -122,7 +122,31 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
 
         if hasattr(web_routes, "router"):
             app.include_router(web_routes.router)
+    _document_extra_schemas(app)
     return app
+
+
+def _document_extra_schemas(app: FastAPI) -> None:
+    """Put the models routes reference by hand (``api.routes.EXTRA_SCHEMAS``, e.g. the JSON body of
+    POST /v1/boms) in the OpenAPI components, so every ``$ref`` of /openapi.json resolves."""
+    from pydantic.json_schema import models_json_schema
+
+    from api.routes import EXTRA_SCHEMAS
+
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = base()
+        _, defs = models_json_schema([(m, "validation") for m in EXTRA_SCHEMAS],
+                                     ref_template="#/components/schemas/{model}")
+        comps = spec.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in defs.get("$defs", {}).items():
+            comps.setdefault(name, schema)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _engine_pool(app: FastAPI, settings: Settings) -> EnginePool | None:

@@ -1,18 +1,36 @@
 """Wire models: what goes over HTTP, kept apart from the engine's dataclasses.
 
-Input models are strict (bounded strings, ranges) so that bad requests fail as 422
-with a field path; output models describe the result contract of ARCHITECTURE.md
-and allow extra keys so the engine can add fields without breaking clients.
+Input models are strict (bounded strings, bounded finite numbers, no bool for a number)
+so that bad requests fail as 422 with a field path; every input string goes through the
+input rule of ``matching.textclean`` (``Text``). Output models describe the result
+contract of ARCHITECTURE.md and allow extra keys so the engine can add fields without
+breaking clients.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
-Region = Field(None, pattern=r"^[0-9]{2}$", description="INSEE région code preferred first, e.g. 44 (Grand Est)")
+from matching.config import KNOWN_REGIONS
+from matching.textclean import clean_text
+
+# ---- shared input types: the one text rule and the bounds of every number on the wire -------
+
+Text = Annotated[str, AfterValidator(clean_text)]
+"""Any input string: control characters removed or spaced, NUL removed (matching/textclean.py)."""
+MAX_EUR = 1e13  # ten thousand billion euros: above any firm's purchases, far below float overflow
+MAX_QUANTITY = 1e13
+MAX_LINE = 2**31 - 1  # a line / row number (the store's INTEGER column)
+Money = Annotated[float, Strict(), Field(ge=0, le=MAX_EUR, allow_inf_nan=False)]
+Quantity = Annotated[float, Strict(), Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False)]
+StrictInt = Annotated[int, Strict()]
+REGION_PATTERN = "^(" + "|".join(sorted(KNOWN_REGIONS)) + ")$"  # the INSEE régions (matching.config), not 00 or 977
+# a product code the crosswalk can read: a chapter 01-99 then up to four pairs of digits, optional space/dot
+CODE_PATTERN = r"^(0[1-9]|[1-9][0-9])([ .]?[0-9]{2}){0,4}$"
+Region = Field(None, pattern=REGION_PATTERN, description="INSEE région code preferred first, e.g. 44 (Grand Est)")
 Buyer = Field(
     None,
     pattern=r"^[0-9][0-9AB][0-9]{3}$",
@@ -25,13 +43,14 @@ class LineIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    description: str = Field("", max_length=2000, description="Free text (FR/EN/DE)")
-    code: str | None = Field(None, max_length=40, description="HS/CN/TARIC code as written, e.g. 8482.10")
-    origin_country: str | None = Field(None, max_length=60)
-    annual_value_eur: float | None = Field(None, ge=0, le=1e13)
-    quantity: float | None = Field(None, ge=0, le=1e13)
-    unit: str | None = Field(None, max_length=40)
-    reference: str | None = Field(None, max_length=200)
+    description: Text = Field("", max_length=2000, description="Free text (FR/EN/DE)")
+    code: Text | None = Field(None, max_length=40, description="HS/CN/TARIC code as written, e.g. 8482.10 "
+                              "(unreadable: the line is matched on its text, with a warning)")
+    origin_country: Text | None = Field(None, max_length=60)
+    annual_value_eur: Money | None = Field(None, description=f"Euros, 0 to {MAX_EUR:g}")
+    quantity: Quantity | None = Field(None, description=f"0 to {MAX_QUANTITY:g}")
+    unit: Text | None = Field(None, max_length=40)
+    reference: Text | None = Field(None, max_length=200)
 
 
 class MatchOptions(BaseModel):
@@ -39,20 +58,22 @@ class MatchOptions(BaseModel):
 
     region: str | None = Region
     buyer: str | None = Buyer
-    top: int = Field(10, ge=1, le=50, description="Suppliers per line")
+    top: StrictInt = Field(10, ge=1, le=50, description="Suppliers per line")
 
 
 class MatchRequest(MatchOptions):
     """Lines matched synchronously (up to the service's line limit; more: use POST /v1/boms)."""
 
-    lines: list[LineIn] = Field(..., min_length=1)
+    lines: list[LineIn] = Field(..., min_length=1, max_length=300,
+                                description="At most 300 (RELOCMATCH_MAX_SYNC_LINES may set fewer: 413)")
 
 
 class BomJsonRequest(MatchOptions):
     """A BOM sent as JSON lines instead of a file."""
 
-    lines: list[LineIn] = Field(..., min_length=1)
-    filename: str | None = Field(None, max_length=300)
+    lines: list[LineIn] = Field(..., min_length=1, max_length=50_000,
+                                description="At most 50,000 (RELOCMATCH_MAX_BOM_ROWS may set fewer: 413)")
+    filename: Text | None = Field(None, max_length=300)
 
 
 # ---- result contract ------------------------------------------------------------------------
@@ -167,9 +188,9 @@ class FeedbackIn(BaseModel):
     siret: str = Field(..., pattern=r"^[0-9]{14}$")
     label: Literal["relevant", "not_relevant", "contacted", "contracted"]
     job_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$", description="The BOM job the line belongs to")
-    line: int | None = Field(None, ge=1, le=10_000_000, description="Line (row) number in that job")
-    line_text: str | None = Field(None, max_length=2000, description="The line's text, when not from a job")
-    comment: str | None = Field(None, max_length=4000)
+    line: StrictInt | None = Field(None, ge=1, le=10_000_000, description="Line (row) number in that job")
+    line_text: Text | None = Field(None, max_length=2000, description="The line's text, when not from a job")
+    comment: Text | None = Field(None, max_length=4000)
 
 
 class FeedbackOut(BaseModel):

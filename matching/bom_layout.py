@@ -223,7 +223,27 @@ class Layout:
     value_currency: str | None = None
 
 
+def _single_column_header(rows: list[list[object]], max_scan: int) -> int | None:
+    """In a one-column list, the first non-blank row when its whole text is a header word the
+    reader knows ("Description", "Désignation", "Bezeichnung", "Code"...): with one column there is
+    no second header cell to go by, so the word alone decides (issue 14, defect 2)."""
+    texts = [[t for t in (cell_text(v) for v in r) if not is_empty_text(t)] for r in rows[:max(200, max_scan)]]
+    if not texts or any(len(t) > 1 for t in texts):
+        return None
+    first = next((i for i, t in enumerate(texts) if t), None)
+    if first is None or first >= max_scan:
+        return None
+    word = fold(texts[first][0])
+    for role, (score, kw) in keyword_scores(texts[first][0]).items():
+        if role != "_other" and kw == word and score >= 0.6:
+            return first
+    return None
+
+
 def detect_header(rows: list[list[object]], max_scan: int = 40) -> tuple[int | None, float]:
+    single = _single_column_header(rows, max_scan)
+    if single is not None:
+        return single, 1.0
     best_i, best_s = None, 0.0
     for i, r in enumerate(rows[:max_scan]):
         s = header_score(r)

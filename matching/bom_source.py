@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from matching.errors import BomError
+from matching.textclean import clean_text, clean_value, is_clean
 
 MiB = 1024 * 1024
 
@@ -67,9 +68,9 @@ def load_source(data: bytes, filename: str | None, limits: BomLimits) -> RawSour
         raise BomError("file is empty (no header, no rows)", path=filename)
     ext = Path(filename).suffix.lower() if filename else ""
     if data[:4] == b"PK\x03\x04":
-        return _load_zip(data, filename, limits)
+        return _clean_cells(_load_zip(data, filename, limits))
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return _load_calamine(data, "xls", filename, limits)
+        return _clean_cells(_load_calamine(data, "xls", filename, limits))
     text, encoding = _decode(data, filename)
     if text is None:
         what = f"named {ext!r} but " if ext in _SPREADSHEET_EXT else ""
@@ -78,6 +79,7 @@ def load_source(data: bytes, filename: str | None, limits: BomLimits) -> RawSour
             "expected CSV/TSV/TXT, XLSX/XLSM, ODS or JSON",
             path=filename,
         )
+    text = clean_text(text)  # the input rule (matching/textclean.py), once over the whole decoded text
     notes = []
     if ext in _SPREADSHEET_EXT:
         notes.append(f"named {ext} but its content is text: read as delimited text")
@@ -89,13 +91,28 @@ def load_source(data: bytes, filename: str | None, limits: BomLimits) -> RawSour
             if ext == ".json":
                 raise BomError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", path=filename) from None
         else:
-            src = _load_json(obj, filename, limits)
+            src = _clean_cells(_load_json(obj, filename, limits))  # JSON escapes ("\\u000b") decode to controls
             src.encoding = encoding
             src.notes = notes
             return src
     src = _load_text(text, filename, limits)
     src.encoding = encoding
     src.notes = notes + src.notes
+    return src
+
+
+def _clean_cells(src: RawSource) -> RawSource:
+    """The input rule (``matching.textclean``) on every text cell, header key and sheet name of
+    a workbook or JSON source (delimited text is cleaned once as a whole before parsing)."""
+    for sh in src.sheets:
+        if sh.name is not None:
+            sh.name = clean_text(sh.name)
+        if sh.fixed_header is not None:
+            sh.fixed_header = [clean_text(h) for h in sh.fixed_header]
+        for row in sh.rows:
+            for j, v in enumerate(row):
+                if isinstance(v, str) and not is_clean(v):
+                    row[j] = clean_value(v)
     return src
 
 
@@ -126,7 +143,9 @@ def _decode(data: bytes, filename: str | None) -> tuple[str | None, str | None]:
                 return data.decode("utf-16-be"), "utf-16-be"
             except UnicodeDecodeError:
                 return None, None
-        return None, None
+        if sample.count(0) > max(2, 0.01 * len(sample)):
+            return None, None
+        # a stray NUL in text (an ERP's padding): text all the same, the input rule removes it
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

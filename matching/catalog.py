@@ -118,7 +118,16 @@ def _filters_for(kind: str, sections: Any, divisions: Any, regions: Any, departe
         div = frozenset()
     elif div is not None and sec is None:
         sec = frozenset()
-    return Filters(sections=sec, divisions=div, regions=_codes(regions, "regions"),
+    regs = _codes(regions, "regions")
+    if regs is not None:
+        from matching.config import KNOWN_REGIONS
+
+        bad = sorted(regs - KNOWN_REGIONS)
+        if bad:
+            raise CatalogError(
+                f"--regions: {', '.join(bad)} is not an INSEE région code (01-06, 11-94); overseas collectivities "
+                "such as 977 (Saint-Barthélemy) or 978 (Saint-Martin) are in no région: use --departements 977")
+    return Filters(sections=sec, divisions=div, regions=regs,
                    departements=_codes(departements, "departements"))
 
 
@@ -305,13 +314,36 @@ def _swap(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _collectivities_apart(table: pd.DataFrame) -> pd.DataFrame:
+    """Catalogs built before the ``collectivity`` column put 977/978 in ``region``: move any
+    non-région code there, so an older catalog reads like a new one (no rebuild needed)."""
+    import pandas as pd
+
+    from matching.config import KNOWN_REGIONS
+
+    reg = table["region"].astype("string") if "region" in table.columns else None
+    if reg is None:
+        return table
+    if "collectivity" not in table.columns:
+        table["collectivity"] = pd.Series(pd.NA, index=table.index, dtype="string")
+    other = reg.notna() & ~reg.isin(sorted(KNOWN_REGIONS))
+    if bool(other.any()):
+        table["collectivity"] = table["collectivity"].astype("string").mask(other, reg)
+        table["region"] = reg.mask(other, pd.NA)
+    return table
+
+
 def catalog_summary(table: pd.DataFrame) -> dict[str, Any]:
     """Counts the manifest and ``catalog info`` show: suppliers, by région, by NAF division."""
-    reg = table["region"].fillna("?").value_counts()
+    reg = table["region"].dropna().value_counts()
+    coll = table["collectivity"].dropna().value_counts() if "collectivity" in table.columns else {}
     div = table["naf"].str[:2].fillna("?").value_counts()
     return {
         "suppliers": int(len(table)),
-        "by_region": {str(k): int(v) for k, v in sorted(reg.items())},
+        "by_region": {str(k): int(v) for k, v in sorted(reg.items())},  # INSEE régions only
+        # overseas collectivities (977 Saint-Barthélemy, 978 Saint-Martin...): in France, in no région
+        "by_collectivity": {str(k): int(v) for k, v in sorted(dict(coll).items())},
+        "without_region": int(table["region"].isna().sum()),
         "by_naf_division": {str(k): int(v) for k, v in sorted(div.items())},
         "with_coordinates": int(table["lat"].notna().sum()),
         "with_products": int(table["products"].notna().sum()),
@@ -358,6 +390,7 @@ class Catalog:
             table = pd.read_parquet(tpath, engine="pyarrow")
         except Exception as exc:  # pyarrow's errors are not one family
             raise CatalogError(f"{tpath}: unreadable supplier table: {exc}") from None
+        table = _collectivities_apart(table)
         missing = [c for c in CATALOG_COLUMNS if c not in table.columns]
         if missing:
             raise CatalogError(f"{tpath}: missing column(s) {', '.join(missing)}")
@@ -401,6 +434,7 @@ class Catalog:
             commune_code=s("commune_code"), commune=s("commune"), departement=s("departement"),
             region=s("region"), lat=f("lat"), lon=f("lon"), size_band=s("size_band"), products=s("products"),
             address=s("address"), postcode=s("postcode"), source=s("source"),
+            collectivity=s("collectivity") if "collectivity" in row.index else None,
         )
 
     def supplier(self, siret: str) -> Supplier | None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 CATALOG_COLUMNS: tuple[str, ...] = (
     "siret", "siren", "name", "naf", "commune_code", "commune", "departement", "region",
     "lat", "lon", "size_band", "category", "products", "address", "postcode", "source",
+    "collectivity",  # overseas collectivity code (977, 978...) when ``region`` is None: not a région
 )
 FLOAT_COLUMNS = ("lat", "lon")
 SOURCE_KINDS = ("sirene", "irep", "csv")
@@ -490,6 +491,7 @@ def load_irep(path: Path, *, geo: Geo, data_dir: str, filters: Filters, report: 
             "naf": raw["Code_APE"],
             "commune_code": [i.code for i in infos], "commune": [i.name for i in infos],
             "departement": [i.departement for i in infos], "region": [i.region for i in infos],
+            "collectivity": [i.collectivity for i in infos],
             "lat": lat, "lon": lon,
             "address": _blank(raw["Adresse"]) if "Adresse" in raw.columns else None,
             "postcode": raw["Code_Postal"].str.strip(), "source": "irep",

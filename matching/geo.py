@@ -46,13 +46,26 @@ class CommuneInfo:
     code: str
     name: str
     departement: str
-    region: str
+    region: str | None  # None in an overseas collectivity (Saint-Barthélemy...): it is in no région
     lat: float | None
     lon: float | None
     postcodes: tuple[str, ...] = ()
     population: int | None = None
     kind: str = "commune"  # "commune" | "arrondissement"
     coords_source: str | None = "mairie"
+    collectivity: str | None = None  # the overseas collectivity's code (975, 977, 978, 98x) when not in a région
+
+
+def split_region(code: str | None) -> tuple[str | None, str | None]:
+    """(région, collectivity) of a code the COG puts in its ``region`` column: an INSEE région
+    (01-06, 11-94: ``matching.config.KNOWN_REGIONS``) is a région; anything else (977
+    Saint-Barthélemy, 978 Saint-Martin, 975, 98x) is an overseas collectivity, in no région."""
+    from matching.config import KNOWN_REGIONS
+
+    c = (code or "").strip()
+    if not c:
+        return None, None
+    return (c, None) if c in KNOWN_REGIONS else (None, c)
 
 
 def normalize_name(name: str) -> str:
@@ -129,9 +142,10 @@ class Geo:
             raise DataError(f"missing columns {sorted(missing)}", path=self.paths["communes"])
 
         self._dep_names = dict(zip(deps["code"], deps["nom"]))
-        self._dep_region = dict(zip(deps["code"], deps["region"]))
+        self._dep_region = {d: r for d, r in zip(deps["code"], deps["region"]) if split_region(r)[0]}
         self._dep_chef = dict(zip(deps["code"], deps["chefLieu"]))
-        self._reg_names = dict(zip(regs["code"], regs["nom"]))
+        self._reg_names = {c: n for c, n in zip(regs["code"], regs["nom"]) if split_region(c)[0]}
+        self._collectivity_names = {c: n for c, n in zip(regs["code"], regs["nom"]) if split_region(c)[1]}
 
         kind_map = {"commune-actuelle": "COM", "commune-deleguee": "COMD", "commune-associee": "COMA",
                     "arrondissement-municipal": "ARM"}
@@ -152,8 +166,9 @@ class Geo:
             if pt is None and r.t == "ARM" and r.commune:
                 pt = pts.get((r.commune, "COM"))
                 src = "parent" if pt else None
+            region, collectivity = split_region(r.region)
             info = CommuneInfo(
-                code=r.code, name=r.nom, departement=r.departement, region=r.region,
+                code=r.code, name=r.nom, departement=r.departement, region=region, collectivity=collectivity,
                 lat=pt[0] if pt else None, lon=pt[1] if pt else None,
                 postcodes=tuple(p for p in r.codesPostaux.split("|") if p),
                 population=int(r.population) if r.population.isdigit() else None,
@@ -353,8 +368,12 @@ class Geo:
         return dict(self._dep_region)
 
     def regions(self) -> dict[str, str]:
-        """Every région code → name."""
+        """Every région code → name (the 18 INSEE régions; overseas collectivities are not régions)."""
         return dict(self._reg_names)
+
+    def collectivities(self) -> dict[str, str]:
+        """Overseas collectivities the register lists beside the régions (977 → Saint-Barthélemy...)."""
+        return dict(self._collectivity_names)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -362,13 +381,13 @@ class Geo:
         if self._table is None:
             import pandas as pd
 
-            rows = [(c, i.code, i.name, i.departement, i.region, i.lat, i.lon, i.coords_source)
+            rows = [(c, i.code, i.name, i.departement, i.region, i.collectivity, i.lat, i.lon, i.coords_source)
                     for c, i in self._by_code.items()]
-            rows += [(old, (i := self._by_code[new]).code, i.name, i.departement, i.region, i.lat, i.lon,
-                      i.coords_source) for old, new in self._alias.items()]
+            rows += [(old, (i := self._by_code[new]).code, i.name, i.departement, i.region, i.collectivity, i.lat,
+                      i.lon, i.coords_source) for old, new in self._alias.items()]
             df = pd.DataFrame(rows, columns=["code", "commune_code", "commune", "departement", "region",
-                                             "lat", "lon", "coords_source"])
-            for col in ["code", "commune_code", "commune", "departement", "region", "coords_source"]:
+                                             "collectivity", "lat", "lon", "coords_source"])
+            for col in ["code", "commune_code", "commune", "departement", "region", "collectivity", "coords_source"]:
                 df[col] = df[col].astype("string")
             df["lat"] = df["lat"].astype("float64")
             df["lon"] = df["lon"].astype("float64")

@@ -87,6 +87,11 @@ def potential(
     """
     import pandas as pd
 
+    from matching.config import KNOWN_REGIONS
+
+    if str(region) not in KNOWN_REGIONS:
+        raise CatalogError(f"region {region!r}: not an INSEE région code (01-06, 11-94; Grand Est = 44); "
+                           "overseas collectivities such as 977 or 978 are in no région")
     if crosswalk is None:
         from matching.codes import get_crosswalk
 

@@ -90,6 +90,7 @@ class Supplier:
     address: str | None = None
     postcode: str | None = None
     source: str | None = None
+    collectivity: str | None = None  # overseas collectivity (977, 978...) when in no région (region None)
 
 
 @dataclass(frozen=True)

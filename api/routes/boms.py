@@ -16,12 +16,20 @@ from api import engine
 from api.deps import PrincipalDep, RunnerDep, SettingsDep, StoreDep
 from api.export import MEDIA, export
 from api.routes import AUTH_ERRORS, NOT_FOUND
-from api.schemas import BomJsonRequest, ErrorOut, JobList, JobOut, MatchOptions, Progress
+from api.schemas import REGION_PATTERN, BomJsonRequest, ErrorOut, JobList, JobOut, MatchOptions, Progress
 from api.settings import Settings
 from api.store import Job, Principal, Store
+from matching.textclean import clean_text
 
 router = APIRouter(prefix="/v1", tags=["boms"], responses=AUTH_ERRORS)
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Job id returned by POST /v1/boms")]
+
+# what the upload's file part may be (the reader goes by content; these are what clients send)
+UPLOAD_MEDIA_TYPES = (
+    "text/csv", "text/tab-separated-values", "text/plain", "application/json",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.ms-excel.sheet.macroEnabled.12",
+    "application/vnd.ms-excel", "application/vnd.oasis.opendocument.spreadsheet", "application/octet-stream",
+)
 
 _UPLOAD_BODY = {
     "requestBody": {
@@ -32,14 +40,17 @@ _UPLOAD_BODY = {
                     "type": "object",
                     "required": ["file"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "CSV, XLSX, ODS or JSON file"},
+                        "file": {"type": "string", "format": "binary",
+                                 "description": "CSV/TSV/TXT, XLSX/XLSM/XLS, ODS or JSON file (read by content; "
+                                                "a file with no readable line is refused with 422 and its problems)"},
                         "mapping": {"type": "string", "description": 'Optional JSON object field -> column, e.g. {"description": "Désignation"}'},
                         "sheet": {"type": "string", "maxLength": 100},
-                        "region": {"type": "string", "pattern": "^[0-9]{2}$"},
+                        "region": {"type": "string", "pattern": REGION_PATTERN},
                         "buyer": {"type": "string", "pattern": "^[0-9][0-9AB][0-9]{3}$"},
                         "top": {"type": "integer", "minimum": 1, "maximum": 50},
                     },
-                }
+                },
+                "encoding": {"file": {"contentType": ", ".join(UPLOAD_MEDIA_TYPES)}},
             },
             "application/json": {"schema": {"$ref": "#/components/schemas/BomJsonRequest"}},
         },
@@ -104,7 +115,7 @@ async def _from_form(request: Request, settings: Settings) -> tuple[bytes, str |
     data = await file.read()
     fields = {k: v for k, v in form.items() if k in ("region", "buyer", "top") and isinstance(v, str) and v != ""}
     try:
-        options = MatchOptions.model_validate(fields).model_dump()
+        options = MatchOptions.model_validate_strings(fields).model_dump()  # form fields are text
     except ValidationError as exc:
         raise _validation(exc, ("body",)) from None
     mapping = None
@@ -118,7 +129,10 @@ async def _from_form(request: Request, settings: Settings) -> tuple[bytes, str |
             raise RequestValidationError([{"type": "value_error", "loc": ("body", "mapping"),
                                            "msg": "mapping must be a JSON object field -> column name", "input": None}])
     sheet = form.get("sheet") if isinstance(form.get("sheet"), str) and form.get("sheet") else None
-    filename = file.filename or "upload"
+    if mapping:  # the input rule (matching/textclean.py) on every string of the form, as on the JSON body
+        mapping = {clean_text(k): clean_text(v) if isinstance(v, str) else v for k, v in mapping.items()}
+    sheet = clean_text(sheet)[:100] if sheet else None
+    filename = clean_text(file.filename or "")[:300] or "upload"
     from matching.bom import read_bom
 
     read = await run_in_threadpool(read_bom, data, filename=filename, mapping=mapping, sheet=sheet)

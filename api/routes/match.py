@@ -17,7 +17,7 @@ from api.batcher import MatchBatcher
 from api.engine_pool import EngineUnavailable
 from api.deps import MatcherDep, PrincipalDep, SettingsDep
 from api.routes import AUTH_ERRORS, NOT_FOUND
-from api.schemas import ErrorOut, LineOut, MatchRequest, MatchResponse, SupplierOut
+from api.schemas import CODE_PATTERN, REGION_PATTERN, ErrorOut, LineOut, MatchRequest, MatchResponse, SupplierOut, Text
 from matching.errors import CodeError
 
 router = APIRouter(prefix="/v1", tags=["match"], responses=AUTH_ERRORS)
@@ -57,9 +57,9 @@ def search(
     _p: PrincipalDep,
     matcher: MatcherDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(min_length=1, max_length=500, description="What is sought, free text")],
-    code: Annotated[str | None, Query(max_length=40, description="HS/CN code")] = None,
-    region: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
+    q: Annotated[Text, Query(min_length=1, max_length=500, description="What is sought, free text")],
+    code: Annotated[str | None, Query(max_length=40, pattern=CODE_PATTERN, description="HS/CN code, e.g. 8482.10")] = None,
+    region: Annotated[str | None, Query(pattern=REGION_PATTERN, description="INSEE région code, e.g. 44")] = None,
     naf: Annotated[str | None, Query(pattern=r"^[0-9]{2}\.?[0-9]{2}[A-Z]$", description="NAF sous-classe, e.g. 28.15Z")] = None,
     buyer: Annotated[str | None, Query(pattern=r"^[0-9][0-9AB][0-9]{3}$")] = None,
     top: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -82,7 +82,9 @@ def get_supplier(
 
 
 @router.get("/codes/{code}", response_model=dict[str, Any], responses=NOT_FOUND)
-def explain_code(code: Annotated[str, Path(min_length=1, max_length=40)], _p: PrincipalDep) -> Any:
+def explain_code(code: Annotated[str, Path(min_length=2, max_length=14, pattern=CODE_PATTERN,
+                                           description="HS2/HS4/HS6/CN8/TARIC10, e.g. 8482.10")],
+                 _p: PrincipalDep) -> Any:
     """What a product code means and which activities (NAF) produce it: the crosswalk explanation."""
     try:
         return engine.explain_code(code)

@@ -11,7 +11,7 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,26 +19,37 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import PrincipalDep, StoreDep
 from api import store as st
 from api.routes import AUTH_ERRORS, NOT_FOUND
+from api.schemas import MAX_LINE, Money, StrictInt, Text
 
 
 router = APIRouter(prefix="/v1/observatory", tags=["observatory"], responses=AUTH_ERRORS)
 
-Company = Annotated[str, Field(min_length=1, max_length=200)]
-Siret = Annotated[str, Field(pattern=r"^\d{14}$")]
+# identifiers refuse control characters (422 naming the field): they are keys, used in paths, and a
+# cleaned key would silently name another company. Free text (description, note) is cleaned (Text).
+IDENT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
+Company = Annotated[str, Field(min_length=1, max_length=200, pattern=IDENT_PATTERN,
+                               description="Company identifier (no control characters)")]
+Siret = Annotated[str, Field(pattern=r"^[0-9]{14}$")]
+Tier = Literal["regional", "national"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "Transition not allowed by the follow-up funnel"}}
+CompanyPath = Annotated[str, Path(min_length=1, max_length=200, pattern=IDENT_PATTERN, description="Company identifier")]
+LinePath = Annotated[int, Path(ge=0, le=MAX_LINE, description="BOM line number")]
+CompanyQuery = Annotated[list[Annotated[str, Field(min_length=1, max_length=200, pattern=IDENT_PATTERN)]] | None,
+                         Query(description="One company, or repeat for a group")]
+Target = Annotated[int, Query(ge=1, le=1_000_000, description="Relocations the plan aims at")]
 
 
 class TrackedLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company: Company
-    line: int = Field(ge=0)
-    description: str = Field("", max_length=2000)
-    code: str | None = Field(None, pattern=r"^\d{2,10}$")
+    line: StrictInt = Field(ge=0, le=MAX_LINE)
+    description: Text = Field("", max_length=2000)
+    code: str | None = Field(None, pattern=r"^[0-9]{2,10}$")
     origin_country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$")
-    annual_value_eur: float | None = Field(None, ge=0)
-    buyer_naf: str | None = Field(None, max_length=8)
-    best_tier: Literal["regional", "national"] | None = None
+    annual_value_eur: Money | None = None
+    buyer_naf: Text | None = Field(None, max_length=8)
+    best_tier: Tier | None = None
 
 
 class TrackLinesIn(BaseModel):
@@ -48,24 +59,48 @@ class TrackLinesIn(BaseModel):
 
 class TrackJobIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    job_id: str = Field(min_length=1, max_length=32)
+    job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     company: Company
-    buyer_naf: str | None = Field(None, max_length=8)
+    buyer_naf: Text | None = Field(None, max_length=8)
 
 
 class TrackedOut(BaseModel):
     tracked: int
 
 
-class EventIn(BaseModel):
+class _EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    stage: Literal["proposed", "contacted", "quote", "contracted", "abandoned"]
     on: date
-    reason: Literal["price", "capacity", "quality", "lead_time", "certification", "other"] | None = None
     supplier_siret: Siret | None = None
-    supplier_tier: Literal["regional", "national"] | None = None
-    value_moved_eur: float | None = Field(None, ge=0)
-    note: str = Field("", max_length=2000)
+    supplier_tier: Tier | None = None
+    value_moved_eur: Money | None = None
+    note: Text = Field("", max_length=2000)
+
+
+class OpenEventIn(_EventIn):
+    """A step of an open follow-up (no reason: only an abandon has one)."""
+    stage: Literal["proposed", "contacted", "quote"]
+    reason: None = None
+
+
+class ContractedEventIn(_EventIn):
+    """The line moved: the retained supplier, its tier and the annual value moved are required."""
+    stage: Literal["contracted"]
+    reason: None = None
+    supplier_siret: Siret
+    supplier_tier: Tier
+    value_moved_eur: Money
+
+
+class AbandonedEventIn(_EventIn):
+    """The follow-up stopped, with its reason."""
+    stage: Literal["abandoned"]
+    reason: Literal["price", "capacity", "quality", "lead_time", "certification", "other"]
+
+
+# the funnel's per-stage rules are in the schema (one variant per stage), so a request the schema
+# admits is never refused for its shape; what the history forbids is a 409
+EventIn = Annotated[OpenEventIn | ContractedEventIn | AbandonedEventIn, Field(discriminator="stage")]
 
 
 class EventOut(BaseModel):
@@ -172,7 +207,7 @@ def track_job(body: TrackJobIn, principal: PrincipalDep, store: StoreDep) -> Tra
 
 @router.post("/followups/{company}/{line}/events", status_code=201, response_model=FollowUpOut,
              responses={**NOT_FOUND, **CONFLICT})
-def add_event(company: str, line: int, body: EventIn, principal: PrincipalDep, store: StoreDep) -> FollowUpOut:
+def add_event(company: CompanyPath, line: LinePath, body: EventIn, principal: PrincipalDep, store: StoreDep) -> FollowUpOut:
     """Record one dated step (proposed → contacted → quote → contracted | abandoned with a reason)."""
     from matching.observatory import FollowUpError, FollowUpEvent
 
@@ -192,7 +227,7 @@ def add_event(company: str, line: int, body: EventIn, principal: PrincipalDep, s
 
 
 @router.get("/followups/{company}/{line}", response_model=FollowUpOut, responses=NOT_FOUND)
-def get_followup(company: str, line: int, principal: PrincipalDep, store: StoreDep) -> FollowUpOut:
+def get_followup(company: CompanyPath, line: LinePath, principal: PrincipalDep, store: StoreDep) -> FollowUpOut:
     """One line's follow-up history."""
     got = st.obs_followup(store, principal, company, line)
     if got is None:
@@ -202,7 +237,7 @@ def get_followup(company: str, line: int, principal: PrincipalDep, store: StoreD
 
 @router.get("/followups", response_model=list[FollowUpOut])
 def list_followups(principal: PrincipalDep, store: StoreDep,
-                   company: Annotated[list[str] | None, Query()] = None) -> list[FollowUpOut]:
+                   company: CompanyQuery = None) -> list[FollowUpOut]:
     """Every visible tracked line with its current stage and history."""
     from matching.observatory import FollowUp
 
@@ -213,8 +248,8 @@ def list_followups(principal: PrincipalDep, store: StoreDep,
 
 @router.get("/indicators", response_model=IndicatorsOut)
 async def indicators(principal: PrincipalDep, store: StoreDep,
-                     company: Annotated[list[str] | None, Query(description="One company, or repeat for a group")] = None,
-                     target: Annotated[int, Query(ge=1)] = 500) -> IndicatorsOut:
+                     company: CompanyQuery = None,
+                     target: Target = 500) -> IndicatorsOut:
     """Shares of imported value with a regional/national/no alternative, relocations by tier vs the
     target, funnel, abandon reasons, breakdowns by sector/chapter/origin/company and by month."""
     return IndicatorsOut(**await run_in_threadpool(indicators_payload, store, principal, company, target))
@@ -223,8 +258,8 @@ async def indicators(principal: PrincipalDep, store: StoreDep,
 @router.get("/report.xlsx", response_class=StreamingResponse,
             responses={200: {"content": {XLSX: {}}, "description": "Multi-sheet XLSX report"}})
 def report(principal: PrincipalDep, store: StoreDep,
-           company: Annotated[list[str] | None, Query()] = None,
-           target: Annotated[int, Query(ge=1)] = 500) -> StreamingResponse:
+           company: CompanyQuery = None,
+           target: Target = 500) -> StreamingResponse:
     """The same indicators as `relocmatch observatory report`, as an XLSX download."""
     import tempfile
     from pathlib import Path

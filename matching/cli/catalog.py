@@ -57,8 +57,11 @@ def info(
     with user_errors():
         from matching.catalog import Catalog
 
+        from matching.catalog import catalog_summary
+
         cat = Catalog.load(dir)
         m = dict(cat.manifest)
+        m.update(catalog_summary(cat.table))  # from the table as loaded: older manifests counted 977/978 as régions
         m["dir"] = str(cat.dir)
         if as_json:
             json.dump(m, sys.stdout, indent=2, ensure_ascii=False)
@@ -72,6 +75,9 @@ def info(
             print(f"source {s['kind']}: {s['name']}  sha256 {s['sha256'][:12]}…  read {s['rows_read']}  "
                   f"kept {s['kept']}  rejected {sum(s['rejected'].values())}")
         print("by région: " + ", ".join(f"{k}={v}" for k, v in m["by_region"].items()))
+        if m.get("by_collectivity"):
+            print("overseas collectivities (in no région): "
+                  + ", ".join(f"{k}={v}" for k, v in m["by_collectivity"].items()))
         top = sorted(m["by_naf_division"].items(), key=lambda kv: -kv[1])[:10]
         print("top NAF divisions: " + ", ".join(f"{k}={v}" for k, v in top))
         for reason, n in m["rejected"].items():

@@ -3,8 +3,9 @@
 `observatory report` computes every indicator (shares of imported value with a regional /
 national / no alternative, relocations by tier against the plan's 500, breakdowns by
 sector, chapter, origin, company and month) from follow-up records and writes a
-multi-sheet XLSX. Records come from CSV files (`--lines`, `--events`) or from the API's
-database (`--db URL`).
+multi-sheet XLSX. Records come from the service's store (by default the one `relocmatch serve`
+uses: `RELOCMATCH_DATABASE_URL`, else `var/relocmatch.sqlite3`; `--db URL` to name another) or
+from CSV files (`--lines`, `--events`).
 
 `potential` ranks product classes of a set of BOMs by imported value where a regional
 supply base exists in a catalog.
@@ -19,6 +20,7 @@ from typing import Annotated
 import typer
 
 from matching.cli._common import user_errors
+from matching.cli._store import SCHEMA_HELP, STORE_HELP, open_store
 from matching.errors import RelocmatchError
 
 app = typer.Typer(no_args_is_help=True)
@@ -28,8 +30,9 @@ app = typer.Typer(no_args_is_help=True)
 def report(
     out: Annotated[Path, typer.Option("--out", help="XLSX file to write, e.g. report.xlsx.")],
     db: Annotated[
-        str | None, typer.Option("--db", help="Database URL of the API store (sqlite:///var/relocmatch.db, postgresql+psycopg://...).")
+        str | None, typer.Option("--db", help=STORE_HELP)
     ] = None,
+    db_schema: Annotated[str | None, typer.Option("--db-schema", help=SCHEMA_HELP)] = None,
     lines: Annotated[Path | None, typer.Option("--lines", help="CSV of tracked lines (company,line,code,origin_country,annual_value_eur,buyer_naf,best_tier,...).")] = None,
     events: Annotated[Path | None, typer.Option("--events", help="CSV of follow-up events (company,line,date,stage,reason,supplier_siret,supplier_tier,value_moved_eur).")] = None,
     company: Annotated[list[str] | None, typer.Option("--company", help="Restrict to this company (repeat for a group). Default: the whole programme.")] = None,
@@ -41,25 +44,22 @@ def report(
     with user_errors():
         if db and (lines or events):
             raise RelocmatchError("give either --db or --lines/--events, not both")
-        if db:
-            import api.store as st  # the API store owns the tables; imported only for --db
-
-            store = st.Store(db)
-            try:
-                store.create_all()  # an empty database gives an empty report, not an error
-                tracked, followups = st.obs_records(store)
-                from api.site_choices import list_choices  # chosen sites (issue 15): one more sheet
-
-                site_choices = list_choices(store)
-            finally:
-                store.dispose()
-        elif lines and events:
+        if lines and events:
             tracked, followups = obs.read_tracked_lines(lines), obs.read_followups(events)
-        else:
-            raise RelocmatchError("no records: give --db URL, or both --lines CSV and --events CSV")
+        elif lines or events:
+            raise RelocmatchError("give both --lines CSV and --events CSV (or neither: the service's store)")
+        site_choices = None
+        if not (lines and events):
+            import api.store as st  # the API store owns the tables
+            from api.site_choices import list_choices  # chosen sites (issue 15): one more sheet
+
+            with open_store(db, db_schema) as store:
+                store.create_all()  # a store without tracked lines gives an empty report, not an error
+                tracked, followups = st.obs_records(store)
+                site_choices = list_choices(store)
         ind = obs.compute_indicators(tracked, followups, companies=company or None, target=target)
         path = obs.write_report(ind, out)
-        if db:
+        if site_choices is not None:
             from matching.sites.observatory import append_sites_sheet, site_breakdown
 
             append_sites_sheet(path, site_breakdown(site_choices))

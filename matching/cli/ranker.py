@@ -1,7 +1,7 @@
 """`relocmatch ranker fit` and `ranker show`: fitted ranking weights as a JSON file.
 
 Fitted from labelled lines (true NAF codes, the dev-set CSV) or from the service's stored
-feedback (``--feedback-db``, the same database URL as ``relocmatch serve``); the file is
+feedback (``--feedback``: the store ``relocmatch serve`` uses, or ``--feedback-db URL``); the file is
 then given to `match`, `search`, `evaluate` and `serve` with ``--ranker`` (or
 ``RELOCMATCH_RANKER``). JSON only, never pickle: the file is readable and diffable.
 """
@@ -34,26 +34,19 @@ def _weights_table(ranker) -> str:  # noqa: ANN001
     return "\n".join(rows)
 
 
-def _read_feedback(url: str, schema: str | None) -> list[tuple[str, str, str]]:
+def _read_feedback(url: str | None, schema: str | None) -> list[tuple[str, str, str]]:
+    """Feedback from the service's store (``--feedback-db``, else where ``serve`` keeps it)."""
     import sqlalchemy as sa
 
-    from api.store import Store
+    from matching.cli._store import open_store
     from matching.errors import ConfigError
 
-    try:
-        sa_url = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        raise ConfigError(f"--feedback-db {url!r}: not a database URL (e.g. sqlite:///var/relocmatch.sqlite3)") from None
-    if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:") \
-            and not Path(sa_url.database).is_file():
-        raise ConfigError(f"--feedback-db: no database file {sa_url.database}")
-    store = Store(url, schema=schema)
-    try:
-        return store.feedback_for_training()
-    except sa.exc.SQLAlchemyError as exc:
-        raise ConfigError(f"--feedback-db: cannot read feedback ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
-    finally:
-        store.dispose()
+    with open_store(url, schema) as store:
+        try:
+            return store.feedback_for_training()
+        except sa.exc.SQLAlchemyError as exc:
+            raise ConfigError(f"service store: cannot read feedback ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0]})") from None
 
 
 @app.command("fit")
@@ -61,9 +54,12 @@ def fit(
     catalog: Path = typer.Option(..., "--catalog", "-c", help="Catalog folder the pairs are computed on."),
     out: Path = typer.Option(..., "--out", "-o", help="Ranker JSON file to write."),
     labels: Path | None = typer.Option(None, "--labels", help="Labelled lines CSV (id,lang,description,code,...,hs6,naf)."),
-    feedback_db: str | None = typer.Option(None, "--feedback-db", help="Service database URL holding feedback "
-                                           "(e.g. sqlite:///var/relocmatch.sqlite3)."),
-    db_schema: str | None = typer.Option(None, "--db-schema", help="PostgreSQL schema of the service tables."),
+    feedback: bool = typer.Option(False, "--feedback", help="Fit from the feedback in the service's store "
+                                  "($RELOCMATCH_DATABASE_URL, else sqlite:///var/relocmatch.sqlite3)."),
+    feedback_db: str | None = typer.Option(None, "--feedback-db", help="Fit from the feedback in this store URL "
+                                           "instead (implies --feedback)."),
+    db_schema: str | None = typer.Option(None, "--db-schema", help="PostgreSQL schema of the service tables "
+                                         "(default $RELOCMATCH_DATABASE_SCHEMA)."),
     prior_strength: float = typer.Option(200.0, "--prior-strength", min=0.0,
                                          help="How many labelled pairs the prior weights are worth."),
     no_semantic: bool = typer.Option(False, "--no-semantic", help="Lexical channels only (no embedding model)."),
@@ -75,9 +71,11 @@ def fit(
         from matching.errors import ConfigError
         from matching.pipeline import Matcher
 
-        if (labels is None) == (feedback_db is None):
-            raise ConfigError("give exactly one of --labels LINES.csv or --feedback-db DBURL")
-        feedback = _read_feedback(feedback_db, db_schema) if feedback_db is not None else None
+        from_store = feedback or feedback_db is not None
+        if (labels is None) == (not from_store):
+            raise ConfigError("give exactly one of --labels LINES.csv or --feedback (the service's store; "
+                              "--feedback-db URL for another)")
+        feedback_rows = _read_feedback(feedback_db, db_schema) if from_store else None
         matcher = Matcher.from_catalog(catalog, MatchConfig(semantic=False if no_semantic else None), data_dir=data)
         if labels is not None:
             from matching.evaluate import fit_ranker, load_labels
@@ -91,7 +89,7 @@ def fit(
         else:
             from matching.feedback import fit_ranker_from_feedback
 
-            ranker, report = fit_ranker_from_feedback(matcher, feedback or [], prior_strength=prior_strength)
+            ranker, report = fit_ranker_from_feedback(matcher, feedback_rows or [], prior_strength=prior_strength)
         ranker.save(out)
         msg = f"{report['pairs']} pairs ({report['positives']} positive, {report['negatives']} negative)"
         if labels is not None:

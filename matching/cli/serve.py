@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from matching.cli._common import user_errors
+from matching.cli._store import STORE_HELP
 from matching.errors import ConfigError
 
 keys_app = typer.Typer(no_args_is_help=True)
@@ -34,7 +35,7 @@ def serve(
         "whatever the connections.")] = 0,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="No API keys: a single local user (loopback only).")] = False,
     catalog: Annotated[Path | None, typer.Option(help="Catalog folder (default $RELOCMATCH_CATALOG or var/catalogs/irep).")] = None,
-    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default $RELOCMATCH_DATABASE_URL or SQLite under var/).")] = None,
+    database_url: Annotated[str | None, typer.Option(help=STORE_HELP)] = None,
     ranker: Annotated[Path | None, typer.Option(help="Ranker JSON from `relocmatch ranker fit` (default $RELOCMATCH_RANKER, else prior weights).")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
 ) -> None:
@@ -86,18 +87,14 @@ def serve(
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="Who the key is for (a service, a company, an advisor).")],
     org: Annotated[str | None, typer.Option("--org", help="Organisation the key belongs to.")] = None,
-    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default $RELOCMATCH_DATABASE_URL).")] = None,
+    database_url: Annotated[str | None, typer.Option(help=STORE_HELP)] = None,
 ) -> None:
     """Create an API key and print it alone on standard output (it is stored hashed: keep it)."""
     with user_errors():
         if not name.strip():
             raise ConfigError("--name must not be empty")
-        from api.settings import Settings
-        from api.store import Store
+        from matching.cli._store import open_store
 
-        settings = Settings.from_env(database_url=database_url)
-        store = Store(settings.database_url, schema=settings.database_schema)
-        store.create_all()
-        token, _ = store.create_key(name, org)
-        store.dispose()
+        with open_store(database_url, create=True) as store:
+            token, _ = store.create_key(name, org)
         print(token)

@@ -20,7 +20,8 @@ def test_catalog_info_json_meets_the_issue_counts(irep_catalog_dir, irep_csv, cl
     assert rejected <= 0.04 * register_rows
     assert all(reason.strip() and n > 0 for reason, n in info["rejected"].items())
     assert info["by_region"]["44"] >= 1000
-    assert sum(info["by_region"].values()) == info["suppliers"]
+    # every supplier is in a région or an overseas collectivity (977, 978: in no région, issue 14)
+    assert sum(info["by_region"].values()) + sum(info["by_collectivity"].values()) == info["suppliers"]
     assert sum(info["by_naf_division"].values()) == info["suppliers"]
     (src,) = info["sources"]
     assert src["kind"] == "irep" and src["rows_read"] == register_rows
@@ -37,7 +38,8 @@ def test_every_supplier_has_a_valid_naf_and_a_current_region(irep_catalog_dir, d
     regions = set(pd.read_csv(data_dir / "geo" / "regions_decoupage_administratif.csv", dtype=str)["code"])
     t = cat.table
     assert t["naf"].isin(naf).all()
-    assert t["region"].isin(regions).all()
+    # a current région, or (overseas collectivities, in no région) the collectivity's code
+    assert (t["region"].isin(regions) | (t["region"].isna() & t["collectivity"].isin(regions))).all()
     assert t["commune_code"].notna().all() and t["departement"].notna().all()
     # the file's pre-2016 régions are gone: Lorraine/Alsace/Champagne-Ardenne sites are in 44
     raw = pd.read_csv(data_dir / "establishments" / "irep_etablissements_industriels.csv", dtype=str)

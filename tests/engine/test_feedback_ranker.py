@@ -141,7 +141,7 @@ def test_store_feedback_fit_via_cli_then_used_by_match(tmp_path, irep_catalog_di
     assert r.exit_code == 1 and "exactly one of" in r.output
     r = runner.invoke(app, ["ranker", "fit", "--catalog", str(irep_catalog_dir), "--out", str(out),
                             "--feedback-db", f"sqlite:///{tmp_path / 'nope.sqlite3'}"])
-    assert r.exit_code == 1 and "no database file" in r.output
+    assert r.exit_code == 1 and "no service store at" in r.output
 
 
 def test_service_loads_the_ranker_file_from_settings(tmp_path, irep_catalog_dir):

@@ -54,9 +54,11 @@ def test_report_neutralises_formula_like_text(tmp_path):
     assert ws.cell(row=2, column=1).data_type == "s"  # text, not a formula
 
 
-def test_report_errors_are_one_line(tmp_path):
+def test_report_errors_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no service store here: the default one (var/relocmatch.sqlite3) is absent
+    monkeypatch.delenv("RELOCMATCH_DATABASE_URL", raising=False)
     r = runner.invoke(app, ["observatory", "report", "--out", str(tmp_path / "x.xlsx")])
-    assert r.exit_code == 1 and "no records" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 1 and "no service store at var/relocmatch.sqlite3" in r.output and "Traceback" not in r.output
     bad = tmp_path / "events.csv"
     bad.write_text("company,line,date,stage,reason\nACME-MECA,1,2026-01-01,abandoned,weather\n", encoding="utf-8")
     r = runner.invoke(app, ["observatory", "report", "--lines", str(FIX / "lines.csv"), "--events", str(bad),
