@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.database_url, schema=settings.database_schema)
-        store.create_all()
+        _ensure_schema(store, settings)
         app.state.store = store
         app.state.matcher = given_matcher
         app.state.matcher_error = None
@@ -147,6 +147,21 @@ def _document_extra_schemas(app: FastAPI) -> None:
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _ensure_schema(store: Store, settings: Settings) -> None:
+    """Create, upgrade or refuse the store's schema (api.migrate); a refusal stops the start-up."""
+    from api.migrate import StoreSchemaError, ensure
+
+    auto = settings.auto_migrate == "always" or (
+        settings.auto_migrate == "sqlite" and store.engine.dialect.name == "sqlite")
+    try:
+        st = ensure(store, auto_upgrade=auto)
+    except StoreSchemaError as exc:
+        log.error("%s", exc)
+        store.dispose()
+        raise
+    log.info("store schema %s", st.describe())
 
 
 def _engine_pool(app: FastAPI, settings: Settings) -> EnginePool | None:

@@ -41,6 +41,10 @@ class Settings(BaseModel):
     torch_threads: int = Field(1, ge=1, le=64)  # intra-op threads per worker: 1 is far faster under concurrent requests
     host: str = "127.0.0.1"  # where the server listens; key-less mode is refused beyond loopback
     auth: Literal["keys", "none"] = "keys"
+    # a store whose schema is behind at start-up: upgraded ("always"; "sqlite": only a SQLite store,
+    # one file on this machine) or refused with a message naming `relocmatch db upgrade` ("never";
+    # PostgreSQL under "sqlite"). An empty store is always created. See docs/api.md, "Migrations".
+    auto_migrate: Literal["sqlite", "always", "never"] = "sqlite"
 
     # limits: bodies are refused (413) before being read when they exceed these
     max_request_bytes: int = Field(1_000_000, ge=1_000)

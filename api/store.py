@@ -212,12 +212,17 @@ class Store:
 
     # -- lifecycle -------------------------------------------------------
     def create_all(self) -> None:
-        """Create missing tables (and the PostgreSQL schema when one is configured)."""
+        """Make the schema current: create an empty store, stamp and upgrade an older one
+        (``api.migrate.ensure``; the service start-up decides itself whether to upgrade)."""
+        from api.migrate import ensure
+
+        ensure(self, auto_upgrade=True)
+
+    def create_pg_schema(self) -> None:
+        """The PostgreSQL schema this store lives in, when one is configured."""
         if self.schema and self.engine.dialect.name == "postgresql":
             with self.engine.begin() as conn:
                 conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-        with self.engine.begin() as conn:
-            metadata.create_all(conn)
 
     def drop_schema(self) -> None:
         """Tests only: drop everything this store created."""
@@ -227,6 +232,7 @@ class Store:
         else:
             with self.engine.begin() as conn:
                 metadata.drop_all(conn)
+                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
     def ping(self) -> bool:
         """True when the database answers a trivial query."""

@@ -180,3 +180,37 @@ def sqlite_with_key(folder: Path, name: str) -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def sqlite_key() -> Any:
     return sqlite_with_key
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """Like ``db`` but NOTHING created (migration tests build the schema themselves)."""
+    if request.param == "sqlite":
+        yield DB(f"sqlite:///{tmp_path / 'relocmatch.sqlite3'}", None, "sqlite")
+        return
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} not set: PostgreSQL tests need a server (CI sets it)")
+    d = DB(url, f"relocmatch_test_{uuid.uuid4().hex[:12]}", "postgres")
+    store = d.store()
+    if not store.ping():
+        pytest.fail(f"{PG_ENV}={url}: PostgreSQL unreachable")
+    try:
+        yield d
+    finally:
+        store.drop_schema()
+        store.dispose()
+
+
+@pytest.fixture(scope="session")
+def legacy_store() -> Any:
+    """The frozen pre-migration api/store.py (tests/api/legacy_store_0001.py) as a module."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("legacy_store_0001", Path(__file__).parent / "legacy_store_0001.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # its dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
