@@ -19,6 +19,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from matching.cli import bom, catalog, codes, data, match, observatory, ranker, serve
+    from matching.cli import users
 
     app.add_typer(data.app, name="data", help="Check the reference-data bundle.")
     app.add_typer(codes.app, name="codes", help="Explain product codes (HS/CN/TARIC) and their producing activities.")
@@ -28,6 +29,7 @@ def _register() -> None:
     match.register(app)
     serve.register(app)
     observatory.register(app)
+    users.register(app)
 
 
 _register()
