@@ -45,6 +45,16 @@ class Settings(BaseModel):
     # one file on this machine) or refused with a message naming `relocmatch db upgrade` ("never";
     # PostgreSQL under "sqlite"). An empty store is always created. See docs/api.md, "Migrations".
     auto_migrate: Literal["sqlite", "always", "never"] = "sqlite"
+    # accounts (api/accounts.py): argon2id cost (hashes made with other values are redone at sign-in),
+    # lockout after consecutive failures (0 minutes: until an admin unlocks), page sessions' idle and
+    # absolute expiry, sign-in attempts per client address and minute (0: no limit)
+    password_time_cost: int = Field(3, ge=1, le=50)
+    password_memory_kib: int = Field(65536, ge=64, le=4_194_304)
+    lockout_attempts: int = Field(5, ge=1, le=1000)
+    lockout_minutes: float = Field(15.0, ge=0)
+    session_idle_minutes: float = Field(60.0, gt=0)
+    session_hours: float = Field(12.0, gt=0)
+    signin_per_minute: float = Field(30.0, ge=0)
 
     # limits: bodies are refused (413) before being read when they exceed these
     max_request_bytes: int = Field(1_000_000, ge=1_000)

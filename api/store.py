@@ -148,6 +148,7 @@ class Principal:
     key_id: str
     name: str
     org: str | None = None
+    role: str | None = None  # a signed-in account's role (admin/advisor/company, api/accounts.py); None for keys
 
 
 LOCAL_PRINCIPAL = Principal(key_id=LOCAL_KEY_ID, name="local", org=None)
@@ -723,9 +724,9 @@ obs_events = sa.Table(
 
 
 def _obs_visible(q: Any, owner: Principal | None) -> Any:
-    if owner is None or owner.key_id == LOCAL_KEY_ID:
+    if owner is None or owner.key_id == LOCAL_KEY_ID or owner.role == "admin":
         return q
-    if owner.org:
+    if owner.org and owner.role != "company":  # a company account sees its own lines only
         return q.where(obs_tracked_lines.c.org == owner.org)
     return q.where(obs_tracked_lines.c.owner_key_id == owner.key_id)
 
@@ -837,3 +838,7 @@ def obs_followup(store: Store, owner: Principal | None, company: str, line: int)
     from matching.observatory import FollowUp
 
     return ln, next((f for f in fus if f.line == line), FollowUp(company, line))
+
+
+# Accounts (issue 14): their tables join this metadata (api/accounts.py owns them and their rules).
+from api import accounts as _accounts  # noqa: E402,F401

@@ -5,11 +5,14 @@ Thin routes: parse the form or query, call the store / engine (``api.engine``), 
 ``api.export.export`` and ``matching.bom.read_bom``.
 
 Access: in key-less local mode (``settings.auth == "none"``, only allowed on loopback) every page
-is open. Otherwise an advisor signs in with an API key; a signed session cookie (itsdangerous,
+is open. Otherwise a person signs in with an account (email + password, ``api.accounts``: the signed
+cookie carries a server-side session token, checked for idle/absolute expiry and revocation on every
+request) or with an API key; a signed session cookie (itsdangerous,
 HttpOnly, SameSite=Lax, Secure over https) carries the key's id (never its secret), re-checked
 against the store on every request (a revoked key loses its session at once). Every POST carries a CSRF token that
-must equal the one in the signed session (synchronizer token). An advisor sees the BOMs of their
-organisation (the key's ``org``), or only their own when the key has no organisation.
+must equal the one in the signed session (synchronizer token). Who sees which BOM:
+``api.accounts.can_see`` (admins all, a company account its own uploads, an advisor or a key their
+organisation's, or their own without one). ``/admin`` (api/web/admin.py) is for admins only.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from api.accounts import accounts_of, can_see, is_admin, visible_jobs
 from api.web import views
 from api.web.i18n import normalize_lang, t
 
@@ -82,6 +86,7 @@ class Web:
     dirty: bool = False
     set_lang: str | None = None
     extra_cookies: dict[str, str] = field(default_factory=dict)
+    expired: bool = False  # an account session was presented and is no longer valid
 
     @property
     def csrf(self) -> str:
@@ -137,7 +142,11 @@ class Web:
 def _principal_view(p: Any) -> Any:
     if p is None:
         return None
-    return {"org": getattr(p, "org", None) or getattr(p, "name", ""), "name": getattr(p, "name", "")}
+    role = getattr(p, "role", None)
+    org = getattr(p, "org", None)
+    shown = (f"{p.name} ({org})" if org else p.name) if role else (org or getattr(p, "name", ""))
+    return {"org": shown, "name": getattr(p, "name", ""), "role": role, "account": role is not None,
+            "admin": is_admin(p)}
 
 
 def _catalog_note(request: Request) -> str:
@@ -187,6 +196,12 @@ def web(request: Request) -> Web:
         from api.store import LOCAL_PRINCIPAL
 
         principal = LOCAL_PRINCIPAL
+    elif session.get("sid"):  # an account's server-side session (api/accounts.py)
+        principal = accounts_of(request.app).session_principal(str(session["sid"]))
+        if principal is None:  # expired, revoked or account disabled: drop it
+            session.pop("sid", None)
+            dirty = True
+            return Web(request, lang, session, None, local, dirty=dirty, set_lang=set_lang, expired=True)
     elif session.get("kid"):
         principal = request.app.state.store.get_principal(str(session["kid"]))
         if principal is None:  # revoked since: drop it from the session
@@ -197,7 +212,7 @@ def web(request: Request) -> Web:
 
 def _signin_redirect(w: Web) -> Response:
     nxt = w.request.url.path + (f"?{w.request.url.query}" if w.request.url.query else "")
-    return w.redirect(f"/signin?next={quote(nxt, safe='')}")
+    return w.redirect(f"/signin?next={quote(nxt, safe='')}" + ("&expired=1" if w.expired else ""))
 
 
 def _safe_next(raw: Any) -> str:
@@ -258,7 +273,22 @@ def signin_page(request: Request) -> Response:
     w = web(request)
     if w.principal is not None:
         return w.redirect(_safe_next(request.query_params.get("next")))
-    return w.page("signin.html", next_url=_safe_next(request.query_params.get("next")), error=None)
+    notice = t(w.lang, "session_expired") if request.query_params.get("expired") == "1" else None
+    return w.page("signin.html", next_url=_safe_next(request.query_params.get("next")), error=None, notice=notice,
+                  email="")
+
+
+def _signin_limited(request: Request) -> float | None:
+    """One sign-in attempt from this client address; None when allowed, else seconds to wait.
+    Bounds the argon2 work (and password spraying) one address can cause."""
+    state = request.app.state
+    lim = getattr(state, "signin_limiter", None)
+    if lim is None:
+        from api.deps import RateLimiter
+
+        per_min = float(getattr(state.settings, "signin_per_minute", 30.0))
+        lim = state.signin_limiter = RateLimiter(per_min, max(1, int(per_min)))
+    return lim.take("signin:" + (request.client.host if request.client else "?"))
 
 
 @router.post("/signin")
@@ -267,10 +297,29 @@ async def signin(request: Request) -> Response:
     if isinstance(got, Response):
         return got
     w, form = got
+    wait = _signin_limited(request)
+    if wait is not None:
+        import math
+
+        resp = w.page("error.html", status=429, message=t(w.lang, "signin_slow_down", s=math.ceil(wait)), detail="")
+        resp.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return resp
+    if form.get("email") is not None:  # email + password: an account
+        email = str(form.get("email") or "")[:254]
+        password = str(form.get("password") or "")
+        accounts = accounts_of(request.app)
+        res = await run_in_threadpool(accounts.authenticate, email, password)
+        if res.token is None:  # one answer whatever the reason (no user enumeration)
+            return w.page("signin.html", status=401, next_url=_safe_next(form.get("next")), notice=None,
+                          error=t(w.lang, "signin_bad_password", n=accounts.policy.max_failed), email=email)
+        w.session = {"csrf": secrets.token_urlsafe(24), "sid": res.token}
+        w.dirty = True
+        return w.redirect(_safe_next(form.get("next")))
     token = str(form.get("key") or "").strip()
     principal = await run_in_threadpool(_verify, request, token) if token else None
     if principal is None:
-        return w.page("signin.html", status=401, next_url=_safe_next(form.get("next")), error=t(w.lang, "signin_bad"))
+        return w.page("signin.html", status=401, next_url=_safe_next(form.get("next")), error=t(w.lang, "signin_bad"),
+                      notice=None, email="")
     # a new session (and CSRF token) at sign-in: a token planted before cannot be reused
     w.session = {"csrf": secrets.token_urlsafe(24), "kid": principal.key_id}
     w.dirty = True
@@ -283,6 +332,13 @@ async def signout(request: Request) -> Response:
     if isinstance(got, Response):
         return got
     w, form = got
+    sid = w.session.get("sid")
+    if sid:  # an account session: revoke it server-side (and every other one on request)
+        accounts = accounts_of(request.app)
+        if form.get("everywhere") and w.principal is not None:
+            await run_in_threadpool(accounts.revoke_all, w.principal.key_id)
+        else:
+            await run_in_threadpool(accounts.revoke_session, str(sid))
     w.session = {"csrf": secrets.token_urlsafe(24)}
     w.dirty = True
     return w.redirect("/signin")
@@ -362,17 +418,14 @@ async def supplier_page(siret: str, request: Request) -> Response:
 
 
 def _visible_job(request: Request, principal: Any, job_id: str) -> Any:
-    """A job the principal may see: their own, or one of their organisation's (None otherwise)."""
+    """A job the principal may see (``api.accounts.can_see``: admins all, a company account its own,
+    others their organisation's), else None."""
     if not _ID.match(job_id):
         return None
     job = request.app.state.store.get_job(job_id)
     if job is None:
         return None
-    if job.owner_key_id == principal.key_id:
-        return job
-    if getattr(principal, "org", None) and job.org == principal.org:
-        return job
-    return None
+    return job if can_see(principal, job.owner_key_id, job.org) else None
 
 
 @router.get("/boms")
@@ -382,9 +435,7 @@ async def boms_page(request: Request) -> Response:
         return _signin_redirect(w)
     store = request.app.state.store
     p = w.principal
-    jobs = await run_in_threadpool(
-        lambda: store.list_jobs(org=p.org, limit=200) if getattr(p, "org", None) else store.list_jobs(owner=p, limit=200)
-    )
+    jobs = await run_in_threadpool(lambda: visible_jobs(store, p, limit=200))
     rows = [
         {"id": j.id, "filename": j.filename or j.id, "state": j.status,
          "created": j.created_at.strftime("%Y-%m-%d %H:%M") if j.created_at else ""}
@@ -756,6 +807,10 @@ async def search_feedback(request: Request) -> Response:
 
 # The observatory page (api/web/observatory.py, written by the observatory work) shares this
 # session, CSRF and page chrome; it is served with the other advisor pages.
+from api.web.admin import router as _admin_router  # noqa: E402  (accounts and keys, admins only)
+
+router.include_router(_admin_router)
+
 if (Path(__file__).parent / "observatory.py").is_file():
     from api.web.observatory import router as _observatory_router
 

@@ -20,6 +20,7 @@ app = typer.Typer(
 def _register() -> None:
     from matching.cli import batch, bom, catalog, codes, data, match, observatory, ranker, serve
     from matching.cli import db
+    from matching.cli import users
 
     app.add_typer(data.app, name="data", help="Check the reference-data bundle.")
     app.add_typer(codes.app, name="codes", help="Explain product codes (HS/CN/TARIC) and their producing activities.")
@@ -34,6 +35,7 @@ def _register() -> None:
 
     app.add_typer(sites.app, name="sites", help="Site registers (brownfields, business parks) and relocation projects ranked against them.")
     batch.register(app)
+    users.register(app)
 
 
 _register()

@@ -41,7 +41,7 @@ def _sign_in(page, url: str, token: str, next_path: str = "/search") -> None:
     page.goto(url + next_path)
     assert "/signin" in page.url  # not signed in yet: sent to the sign-in page
     page.get_by_label("Clé d'API").fill(token)
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se connecter avec la clé").click()
     page.wait_for_url(re.compile(re.escape(url + next_path.split("?")[0])))
 
 
