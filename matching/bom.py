@@ -360,6 +360,25 @@ def _get(texts: list[str], j: int | None) -> str:
     return "" if is_empty_text(t) else unneutralise(t)
 
 
+VALUE_FROM_PRICE = "valeur = prix unitaire × quantité"
+
+
+def _value_from_price(r: list[object], texts: list[str], lay: Layout, qty: float) -> tuple[float | None, str | None]:
+    """Value of a line from its unit price × quantity, when the file has no value (total)
+    column of its own: (value, the note saying so) or (None, None)."""
+    pj = lay.roles.get("unit_price")
+    if pj is None or pj >= len(r) or is_empty_text(texts[pj]):
+        return None, None
+    m = parse_money(r[pj], lay.decimal)
+    if m is None:
+        return None, None
+    cur = m.currency or lay.price_currency
+    if cur not in (None, "EUR"):
+        return None, None
+    value = m.amount * lay.price_scale * qty
+    return value, f"{VALUE_FROM_PRICE} ({m.amount * lay.price_scale:g} × {qty:g})"
+
+
 def _item_line(r: list[object], texts: list[str], rn: int, sheet: str | None, lay: Layout) -> BomLine | None:
     roles = lay.roles
     msgs: list[str] = []
@@ -421,7 +440,16 @@ def _item_line(r: list[object], texts: list[str], rn: int, sheet: str | None, la
             msgs.append(f"value {texts[vj]!r} is in {m.currency}, not converted to EUR")
             warn = True
         else:
-            value = m.amount
+            value = m.amount * lay.value_scale
+    elif vj is None and qty is not None:
+        value, why = _value_from_price(r, texts, lay, qty)
+        if why:
+            msgs.append(why)
+    if value is not None and value < 0:
+        from matching.line_checks import negative_value_warning
+
+        msgs.append(negative_value_warning(value))
+        warn = True
     supplier = _get(texts, roles.get("supplier")) or None
     return BomLine(
         row=rn,

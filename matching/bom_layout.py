@@ -49,7 +49,8 @@ _WORDS: dict[str, list[tuple[str, float]]] = {
         ("betrag", 1.0), ("wert", 0.8), ("total", 0.8), ("prix total", 1.0), ("total cost", 1.0),
         ("total price", 1.0), ("gesamtpreis", 1.0), ("cout total", 1.0), ("value", 0.8), ("amount", 1.0),
         ("achats", 0.8), ("gp", 0.6), ("prix final", 0.9), ("annual spend", 1.0), ("jahreswert", 1.0),
-        ("umsatz", 0.8), ("chiffre", 0.6),
+        ("umsatz", 0.8), ("chiffre", 0.6), ("keur", 0.85), ("teur", 0.85), ("tsd eur", 0.85),
+        ("milliers d euros", 0.9), ("k eur", 0.85),
     ],
     "unit_price": [
         ("prix unitaire", 1.0), ("unit price", 1.0), ("prix", 0.7), ("price", 0.7), ("preis", 0.7),
@@ -221,6 +222,9 @@ class Layout:
     score: float
     decimal: str | None
     value_currency: str | None = None
+    value_scale: float = 1.0  # amounts of the value column × this (k€ → 1000)
+    price_currency: str | None = None
+    price_scale: float = 1.0
 
 
 def _single_column_header(rows: list[list[object]], max_scan: int) -> int | None:
@@ -355,6 +359,20 @@ def detect_layout(
         roles[role] = j
         evidence[role] = f"header word {kw!r} in {headers[j]!r}"
 
+    # a header that is only a money unit ("T€", "k€", "EUR") over numbers is the value column
+    if "value" not in roles:
+        from matching.bom_values import currency_of, value_scale
+
+        for j, h in enumerate(headers):
+            st = stats[j]
+            if j in taken or not h.strip() or not st.filled or st.money < 0.5 * st.filled or len(fold(h)) > 12:
+                continue
+            if value_scale(h) is not None or currency_of(h) is not None:
+                roles["value"] = j
+                taken.add(j)
+                evidence["value"] = f"money unit in the header {h.strip()!r}, {st.money}/{st.filled} cells are amounts"
+                break
+
     # value patterns: a column of 4-10 digit codes is a code column
     if "code" not in roles:
         for j in range(ncols):
@@ -430,12 +448,30 @@ def detect_layout(
             )
             evidence["value"] += f" (currency {cur})"
     score = hscore * math.log(2 + n_rows) + (1.0 if "description" in roles else 0.0)
-    vcur = None
-    if "value" in roles:
-        from matching.bom_values import currency_of
+    from matching.bom_values import currency_of
 
-        vcur = currency_of(headers[roles["value"]])
-    return Layout(hi, headers, roles, evidence, alt, notes, score, decimal, vcur)
+    vcur = currency_of(headers[roles["value"]]) if "value" in roles else None
+    pcur = currency_of(headers[roles["unit_price"]]) if "unit_price" in roles else None
+    scales = {r: _scale_of(headers, roles, evidence, notes, r) for r in ("value", "unit_price")}
+    return Layout(hi, headers, roles, evidence, alt, notes, score, decimal, vcur,
+                  value_scale=scales["value"], price_currency=pcur, price_scale=scales["unit_price"])
+
+
+def _scale_of(headers: list[str], roles: dict[str, int], evidence: dict[str, str], notes: list[str], role: str) -> float:
+    """The factor a money column's header puts on its amounts (k€ → 1000), said in its evidence."""
+    from matching.bom_values import value_scale
+
+    if role not in roles:
+        return 1.0
+    header = headers[roles[role]].strip()
+    found = value_scale(header)
+    if found is None:
+        return 1.0
+    factor, words = found
+    unit = "thousands" if factor == 1000 else "millions"
+    evidence[role] = evidence.get(role, "") + f" (amounts in {unit}: {words!r} in the header, × {factor:,.0f})"
+    notes.append(f"{role} column {header!r} is in {unit} ({words!r}): amounts multiplied by {factor:,.0f}")
+    return factor
 
 
 def _code_like_column(rows: list[list[object]], j: int) -> bool:

@@ -189,6 +189,25 @@ def currency_of(text: str) -> str | None:
     return None
 
 
+# A value header that says its amounts are in thousands (or millions): "Valeur (k€)", "kEUR",
+# "T€", "TEUR", "Tsd. EUR", "en milliers d'euros", "in Tausend", "('000 €)", "M€", "Mio. EUR".
+_SCALES: tuple[tuple[float, re.Pattern[str]], ...] = (
+    (1000.0, re.compile(r"(?<![A-Za-z])[kKtT]\s?(?:€|EUR\b|euros?\b)|(?<![A-Za-z])k\$|\btsd\b\.?|\btausend|"
+                        r"\bmilliers?\b|\bthousands?\b|'000\b|\(000\)|\b000\s?€", re.I)),
+    (1_000_000.0, re.compile(r"(?<![A-Za-z])M\s?(?:€|EUR\b)|\bMio\b\.?|\bmillions?\b|\bMillionen\b|\bMEUR\b")),
+)
+
+
+def value_scale(header: str) -> tuple[float, str] | None:
+    """(factor, the words that say so) when a money header gives its amounts in thousands or
+    millions, else None. Why: a "Valeur (k€)" column read as euros is wrong by ×1000."""
+    for factor, rx in _SCALES:
+        m = rx.search(header or "")
+        if m:
+            return factor, m.group(0).strip()
+    return None
+
+
 @dataclass(frozen=True)
 class Money:
     amount: float

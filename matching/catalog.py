@@ -236,6 +236,7 @@ def build_catalog(
         },
         "filters": {r.kind + ":" + Path(r.path).name: r.notes.get("filters") for r in reports},
         "duplicates_merged": n_dup,
+        "names_cleaned": sum(int(r.notes.get("names_cleaned", 0)) for r in reports),
         **catalog_summary(table),
         "rejected": dict(sorted(sum((r.rejected for r in reports), Counter()).items())),
         "skipped": dict(sorted(sum((r.skipped for r in reports), Counter()).items())),

@@ -322,6 +322,12 @@ def _finish(df: pd.DataFrame, lines: pd.Series, geo: Geo, naf_sections: dict[str
     """
     import pandas as pd
 
+    from matching.supplier_names import clean_names
+
+    df = df.copy()
+    df["name"], n_clean = clean_names(df["name"])  # script fragments, markup, control characters
+    report.notes["names_cleaned"] = report.notes.get("names_cleaned", 0) + n_clean
+    df["name"] = df["name"].fillna("Établissement (SIRET " + df["siret"].astype("string") + ")")
     siret = df["siret"].astype("string").str.replace(r"\s+", "", regex=True)
     ok = siret.str.fullmatch(r"\d{14}").fillna(False) & (siret != "00000000000000")
     report.reject("invalid SIRET (expected 14 digits)", lines[~ok], int((~ok).sum()))

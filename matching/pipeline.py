@@ -21,6 +21,7 @@ from matching.config import MatchConfig
 from matching.errors import ConfigError, RelocmatchError
 from matching.explain import explain
 from matching.features import FEATURE_NAMES, feature_columns
+from matching.line_checks import line_checks
 from matching.index import CatalogIndex, load_catalog_index, naf_labels, tokenize
 from matching.rank import LinearRanker, activity_quotas, diversify, feature_matrix, tier_order
 from matching.results import MatchResult, summarise
@@ -387,6 +388,9 @@ class Matcher:
     ) -> LineResult:
         if line.status == "skipped":
             return LineResult(line=line, status="skipped", warnings=tuple(line.messages))
+        skip_reason, checks = line_checks(line)
+        if skip_reason is not None:  # "300", "+SUM(1,2)": not a product, no code to fall back on
+            return LineResult(line=line, status="skipped", warnings=tuple(line.messages) + checks + (skip_reason,))
         try:
             if isinstance(cls_result, BaseException):
                 raise cls_result
@@ -402,7 +406,7 @@ class Matcher:
                 lr = self._rank_line(line, list(service.products), list(service.activities), warnings, config, buyer)
                 return replace(lr, kind="service")
             products = list(cls_result.products)
-            warnings = list(line.messages) + list(cls_result.warnings)
+            warnings = list(line.messages) + list(checks) + list(cls_result.warnings)
             key = _line_key(line)
             activities = activity_cache.get(key) if activity_cache is not None else None
             if activities is None:
@@ -490,11 +494,12 @@ class Matcher:
                 prev = done.get(key) if ln.status != "skipped" else None
                 if prev is not None:  # same description and code: same suppliers, this line's own messages
                     own = prev.warnings[len(prev.line.messages):]
-                    out.append(replace(prev, line=ln, warnings=tuple(ln.messages) + tuple(own)))
+                    out.append(replace(prev, line=ln, warnings=tuple(ln.messages) + line_checks(ln)[1] + tuple(own)))
                 else:
                     c = classified.get(key) if ln.status != "skipped" else None
                     lr = self._one(ln, c, self.config, self.buyer, activity_cache)
-                    if lr.status in ("matched", "no_candidate") and lr.warnings[: len(ln.messages)] == tuple(ln.messages):
+                    if (lr.status in ("matched", "no_candidate") and lr.warnings[: len(ln.messages)] == tuple(ln.messages)
+                            and not line_checks(ln)[1]):
                         done[key] = lr
                     out.append(lr)
                 if progress is not None:
