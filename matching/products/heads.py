@@ -87,6 +87,7 @@ piece pieces partie parties part parts teil teile ersatzteil ersatzteile accesso
 accessories zubehor kit set rechange spare composant composants component components element elements
 article articles artikel produit produits product products ensemble assembly baugruppe
 """.split())
+_GENERIC_STEMS = frozenset(stem(g) for g in _GENERIC)
 _DE_ADJ_END = ("ig", "lich", "isch", "bar", "iert", "ierte", "ierter", "iertes", "los", "fest", "frei", "sam")
 _SIZE_PREFIX_RE = re.compile(r"(?<![a-z0-9])(dn|pn|gr|sw|nw|ø|m)\.?\s+(\d)")
 _TOKEN_RE = re.compile(r"\(|\)|ø\s*\d+(?:[.,]\d+)?|\d+(?:[.,/x]\d+)+[a-z]*|[;,/+]|[a-z0-9]+(?:-[a-z0-9]+)*|'")
@@ -165,8 +166,8 @@ def parse(text: str | None, *, lang: str | None = None, splitter: Splitter | Non
 
     folded = fold(raw)
     # Capitalisation per folded word (German nouns are capitalised), from the raw text.
-    caps = {fold(w): w[:1].isupper() for w in re.findall(r"[^\W\d_]+", raw)}
     all_caps = raw.upper() == raw or raw.lower() == raw
+    caps = {fold(w): w[:1].isupper() for w in re.findall(r"[^\W\d_]+", raw)} if lang == "de" and not all_caps else {}
     # 1. pack phrases, anywhere (inside parentheses too)
     for m in _PACK_RE.finditer(folded):
         add("pack", " ".join(m.group(0).split()))
@@ -263,7 +264,7 @@ def parse(text: str | None, *, lang: str | None = None, splitter: Splitter | Non
                 del mods["material"]
     head = head_word
     # A generic head ("pièces pour moteur", "Ersatzteile für Pumpe"): the purpose is the family.
-    if head and stem(head) in _GENERIC | {stem(g) for g in _GENERIC} and mods.get("purpose"):
+    if head and (head in _GENERIC or stem(head) in _GENERIC_STEMS) and mods.get("purpose"):
         purpose = mods.pop("purpose")
         add("generic", head)
         core = [*purpose, *[w for w in core if w != head_word]]
