@@ -18,13 +18,14 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from matching.cli import bom, catalog, codes, data, match, observatory, ranker, serve
+    from matching.cli import bom, catalog, codes, data, match, observatory, products, ranker, serve
 
     app.add_typer(data.app, name="data", help="Check the reference-data bundle.")
     app.add_typer(codes.app, name="codes", help="Explain product codes (HS/CN/TARIC) and their producing activities.")
     app.add_typer(catalog.app, name="catalog", help="Build and inspect supplier catalogs.")
     app.add_typer(bom.app, name="bom", help="Read and inspect BOM / purchase-list files.")
     app.add_typer(ranker.app, name="ranker", help="Fit ranking weights from labelled lines or feedback.")
+    app.add_typer(products.app, name="products", help="Build and check the learned product-understanding artifact.")
     match.register(app)
     serve.register(app)
     observatory.register(app)

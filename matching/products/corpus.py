@@ -32,7 +32,7 @@ _OTHER = frozenset({"autres", "autre", "other", "others", "andere", "anderer", "
 def clean(text: str) -> str:
     """A label without exclusion clauses and filler abbreviations, whitespace collapsed."""
     t = _FILLER_RE.sub(" ", _EXCL_RE.sub(" ", text or ""))
-    return " ".join(t.replace(" ,", ",").split()).strip(" ,;:")
+    return " ".join(t.split()).replace(" ,", ",").strip(" ,;:")
 
 
 def is_other(fragment: str) -> bool:
