@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-heads", action="store_true", help="with --products: without the head-noun query")
     ap.add_argument("--model-share", type=float, default=None)
     ap.add_argument("--core-share", type=float, default=None)
+    ap.add_argument("--no-compounds", action="store_true", help="with --products: German compounds left whole at "
+                    "query time (the model was trained with them)")
     ap.add_argument("--no-trade-words", action="store_true", help="query-side trade-word/abbreviation table off")
     args = ap.parse_args(argv)
     from matching.classify import get_classifier
@@ -88,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
                                    use_model=not args.no_model, use_heads=not args.no_heads,
                                    model_share=MODEL_SHARE if args.model_share is None else args.model_share,
                                    core_share=CORE_SHARE if args.core_share is None else args.core_share)
+        if args.no_compounds:
+            from matching.text import fold
+
+            clf.artifact.lexicon.splitter.split = lambda w: (fold(w).strip(),) if w.strip() else ()
     else:
         clf = get_classifier(semantic=False if args.lexical_only else None)
     t1 = time.perf_counter()
