@@ -8,9 +8,10 @@ export RELOCMATCH_DATA
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 CATALOG_DIR ?= var/catalogs/irep
+MODELS_DIR ?= var/models/products
 DEMO_BOM ?= $(RELOCMATCH_DATA)/boms/plastic-recycler__2019-10-21 Nomenclatures des entreprises (André ERNESTO).xlsx
 
-.PHONY: install demo test bench catalog clean browser lint
+.PHONY: install demo test bench catalog models clean browser lint
 
 install: $(VENV)/.installed
 
@@ -25,13 +26,19 @@ $(CATALOG_DIR)/manifest.json: | install
 
 catalog: $(CATALOG_DIR)/manifest.json
 
-demo: install
+# The learned product-understanding artifact (trained once from the labels, ~1-3 min; loaded at start-up)
+$(MODELS_DIR)/manifest.json: | install
+	$(BIN)/relocmatch products build --out $(MODELS_DIR)
+
+models: $(MODELS_DIR)/manifest.json
+
+demo: install models
 	$(BIN)/relocmatch data check
 	$(BIN)/relocmatch codes explain 8482.10
 	$(MAKE) --no-print-directory catalog
 	$(BIN)/relocmatch match "$(DEMO_BOM)" --catalog $(CATALOG_DIR) --region 44 --buyer 57463 --top 5 --out var/demo-result.xlsx
 
-test: install
+test: install models
 	$(BIN)/pytest -q
 
 # pyflakes-level checks (unused imports and names, undefined names)

@@ -148,9 +148,9 @@ class Matcher:
         catalog = Catalog.load(catalog_dir)
         index = load_catalog_index(catalog_dir, catalog.table)
         if classifier is None:
-            from matching.classify import get_classifier
+            from matching.products.understand import pipeline_classifier
 
-            classifier = get_classifier(data_dir, semantic=config.semantic)
+            classifier = pipeline_classifier(data_dir, semantic=config.semantic)
         try:
             from matching.geo import get_geo
 

@@ -51,3 +51,23 @@ def matcher(irep_catalog_dir: Path, data_dir: Path):
     from matching.pipeline import Matcher
 
     return Matcher.from_catalog(irep_catalog_dir, MatchConfig(), data_dir=data_dir)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def products_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The learned products artifact the engine loads: the default folder when it is built and
+    fresh (``make models``), else built once for this session into a temporary folder."""
+    from matching.errors import DataError
+    from matching.products.artifacts import ENV_VAR, build, check, default_folder
+
+    raw = os.environ.get("RELOCMATCH_DATA")
+    if not raw or not Path(raw).is_dir():
+        return default_folder()  # the data_dir fixture fails the tests that need data
+    try:
+        check(default_folder(), raw)
+        return default_folder()
+    except DataError:
+        root = tmp_path_factory.mktemp("models")
+        build(root / "products", raw, log=lambda s: None)
+        os.environ[ENV_VAR] = str(root)
+        return root / "products"

@@ -58,15 +58,44 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-activities", action="store_true")
     ap.add_argument("--no-code", action="store_true", help="ignore the written codes (text only)")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--products", action="store_true", help="the learned stage (matching.products), artifact from "
+                    "$RELOCMATCH_MODELS or var/models/products")
+    ap.add_argument("--no-model", action="store_true", help="with --products: without the trained model")
+    ap.add_argument("--no-heads", action="store_true", help="with --products: without the head-noun query")
+    ap.add_argument("--model-share", type=float, default=None)
+    ap.add_argument("--core-share", type=float, default=None)
+    ap.add_argument("--no-compounds", action="store_true", help="with --products: German compounds left whole at "
+                    "query time (the model was trained with them)")
+    ap.add_argument("--no-trade-words", action="store_true", help="query-side trade-word/abbreviation table off")
     args = ap.parse_args(argv)
     from matching.classify import get_classifier
+
+    if args.no_trade_words:  # ablation: the hand-written table and part patterns do nothing
+        import matching.text as _t
+
+        _t.expand_abbreviations = lambda folded, path=None: (folded, [])
+        _t.part_hints = lambda parts: []
+        _t.analyze.cache_clear()
 
     with args.lines.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     if args.limit:
         rows = rows[: args.limit]
     t0 = time.perf_counter()
-    clf = get_classifier(semantic=False if args.lexical_only else None)
+    if args.products:
+        from matching.products.artifacts import load
+        from matching.products.understand import CORE_SHARE, MODEL_SHARE, ProductUnderstanding
+
+        clf = ProductUnderstanding(artifact=load(), semantic=False if args.lexical_only else None,
+                                   use_model=not args.no_model, use_heads=not args.no_heads,
+                                   model_share=MODEL_SHARE if args.model_share is None else args.model_share,
+                                   core_share=CORE_SHARE if args.core_share is None else args.core_share)
+        if args.no_compounds:
+            from matching.text import fold
+
+            clf.artifact.lexicon.splitter.split = lambda w: (fold(w).strip(),) if w.strip() else ()
+    else:
+        clf = get_classifier(semantic=False if args.lexical_only else None)
     t1 = time.perf_counter()
     res = evaluate(rows, clf, activities=not args.no_activities, use_code=not args.no_code)
     t2 = time.perf_counter()

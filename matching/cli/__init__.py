@@ -21,13 +21,15 @@ def _register() -> None:
     from matching.cli import batch, bom, catalog, codes, data, match, observatory, ranker, serve
     from matching.cli import db
     from matching.cli import users
+    from matching.cli import products
 
     app.add_typer(data.app, name="data", help="Check the reference-data bundle.")
     app.add_typer(codes.app, name="codes", help="Explain product codes (HS/CN/TARIC) and their producing activities.")
     app.add_typer(catalog.app, name="catalog", help="Build and inspect supplier catalogs.")
     app.add_typer(bom.app, name="bom", help="Read and inspect BOM / purchase-list files.")
     app.add_typer(ranker.app, name="ranker", help="Fit ranking weights from labelled lines or feedback.")
-    app.add_typer(db.app, name="db", help="The service store: schema upgrades, backup and restore.")
+    app.add_typer(db.app, name="db", help="The service store: schema upgrades, schema upgrades and revision.")
+    app.add_typer(products.app, name="products", help="Build and check the learned product-understanding artifact.")
     match.register(app)
     serve.register(app)
     observatory.register(app)
