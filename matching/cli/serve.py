@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from matching.cli._common import user_errors
+from matching.cli._common import cli_actor, user_errors
 from matching.errors import ConfigError
 
 keys_app = typer.Typer(no_args_is_help=True)
@@ -86,6 +86,7 @@ def serve(
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="Who the key is for (a service, a company, an advisor).")],
     org: Annotated[str | None, typer.Option("--org", help="Organisation the key belongs to.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="May read the audit log (GET /v1/audit) and erase data.")] = False,
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default $RELOCMATCH_DATABASE_URL).")] = None,
 ) -> None:
     """Create an API key and print it alone on standard output (it is stored hashed: keep it)."""
@@ -98,6 +99,6 @@ def keys_create(
         settings = Settings.from_env(database_url=database_url)
         store = Store(settings.database_url, schema=settings.database_schema)
         store.create_all()
-        token, _ = store.create_key(name, org)
+        token, _ = store.create_key(name, org, admin=admin, by=cli_actor())
         store.dispose()
         print(token)
