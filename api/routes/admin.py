@@ -1,4 +1,4 @@
-"""Admin operations: read the audit log (and, in api/routes/erasure.py, erase data)."""
+"""Admin operations: read the audit log."""
 
 from __future__ import annotations
 
@@ -43,8 +43,7 @@ async def list_audit(
     until: Annotated[datetime | None, Query(description="ISO date-time, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditList:
-    """Who did what to which object, when: newest first (admins only). Lines are kept
-    ``RELOCMATCH_RETENTION_AUDIT_DAYS`` days (730)."""
+    """Who did what to which object, when: newest first (admins only)."""
     rows = await run_in_threadpool(store.list_audit, actor=actor, action=action, target=target, org=org, since=since,
                                    until=until, limit=limit, newest_first=True)
     return AuditList(entries=[AuditEntry(**{k: r[k] for k in AuditEntry.model_fields}) for r in rows])
