@@ -109,6 +109,9 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
     app.include_router(match.router)
     app.include_router(boms.router)
     app.include_router(feedback.router)
+    from api.routes import admin
+
+    app.include_router(admin.router)
     if (API_DIR / "routes" / "observatory.py").is_file():
         from api.routes import observatory
 

@@ -199,8 +199,8 @@ def ensure(store: Store, *, auto_upgrade: bool) -> SchemaState:
                                "or restore a backup made by this version")
     if st.behind and not auto_upgrade:
         raise StoreSchemaError(
-            f"{_where(store)}: the store is {st.describe()}. Back it up (`relocmatch db backup FILE` on SQLite, "
-            "pg_dump on PostgreSQL), then run `relocmatch db upgrade` (or set RELOCMATCH_AUTO_MIGRATE=always)")
+            f"{_where(store)}: the store is {st.describe()}. Back it up (copy the SQLite file, or pg_dump "
+            "on PostgreSQL), then run `relocmatch db upgrade` (or set RELOCMATCH_AUTO_MIGRATE=always)")
     return upgrade(store)[1]
 
 

@@ -53,6 +53,8 @@ api_keys = sa.Table(
     sa.Column("key_hash", sa.LargeBinary(32), nullable=False),  # sha256(salt || secret)
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    # may read the audit log and erase an organisation's data (revision 0002_audit)
+    sa.Column("admin", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 uploads = sa.Table(
@@ -114,15 +116,18 @@ feedback = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-audit_log = sa.Table(
+audit_log = sa.Table(  # who did what to which object, when (api/audit.py; docs/api.md "Audit log")
     "audit_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("key_id", sa.String(32), nullable=True),
-    sa.Column("action", sa.String(64), nullable=False),
-    sa.Column("target", sa.String(64), nullable=True),
-    sa.Column("detail", sa.JSON, nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("key_id", sa.String(32), nullable=True),  # the key acting (or created/revoked), if any
+    # who: "key:<id>", "user:<id>", "local" (key-less mode), "cli:<os user>", "system" (runner, purge)
+    sa.Column("actor", sa.String(100), nullable=False, index=True),
+    sa.Column("org", sa.String(200), nullable=True, index=True),  # the actor's organisation
+    sa.Column("action", sa.String(64), nullable=False),  # upload, read, export, delete, feedback, erase, purge, job.*, key.*
+    sa.Column("target", sa.String(300), nullable=True, index=True),  # the object: a job id, "org:<name>", ...
+    sa.Column("detail", sa.JSON, nullable=True),  # counts and labels, never uploaded content
 )
 
 
@@ -149,9 +154,25 @@ class Principal:
     name: str
     org: str | None = None
     role: str | None = None  # a signed-in account's role (admin/advisor/company, api/accounts.py); None for keys
+    admin: bool = False  # reads the audit log, erases data (api_keys.admin)
 
 
-LOCAL_PRINCIPAL = Principal(key_id=LOCAL_KEY_ID, name="local", org=None)
+LOCAL_PRINCIPAL = Principal(key_id=LOCAL_KEY_ID, name="local", org=None, admin=True)  # the operator, on loopback
+SYSTEM_ACTOR = "system"  # the job runner's recoveries, the daily purge
+
+
+def actor_of(who: Any) -> str:
+    """The audit log's "who" string: a principal's ``actor`` attribute when it has one (accounts:
+    ``user:<id>``), ``key:<id>`` for a key, ``local`` in key-less mode; a string is taken as is;
+    None is the system."""
+    if who is None:
+        return SYSTEM_ACTOR
+    if isinstance(who, str):
+        return who
+    actor = getattr(who, "actor", None)
+    if isinstance(actor, str) and actor:
+        return actor
+    return "local" if who.key_id == LOCAL_KEY_ID else f"key:{who.key_id}"
 
 
 @dataclass(frozen=True)
@@ -253,8 +274,10 @@ class Store:
             yield conn
 
     # -- keys ------------------------------------------------------------
-    def create_key(self, name: str, org: str | None = None) -> tuple[str, Principal]:
-        """Create an API key; returns the token (shown once, never stored) and its principal."""
+    def create_key(self, name: str, org: str | None = None, *, admin: bool = False,
+                   by: str = "cli") -> tuple[str, Principal]:
+        """Create an API key; returns the token (shown once, never stored) and its principal.
+        ``by`` is the audit actor creating it (the CLI by default)."""
         if not name.strip():
             raise ValueError("a key needs a non-empty name")
         key_id = secrets.token_hex(8)
@@ -264,11 +287,13 @@ class Store:
             conn.execute(
                 api_keys.insert().values(
                     id=key_id, name=name.strip(), org=(org or None), salt=salt,
-                    key_hash=hash_secret(salt, secret), created_at=utcnow(),
+                    key_hash=hash_secret(salt, secret), created_at=utcnow(), admin=admin,
                 )
             )
-            self._audit(conn, key_id, "key.create", key_id, {"name": name, "org": org})
-        return f"{KEY_PREFIX}{key_id}.{secret}", Principal(key_id=key_id, name=name.strip(), org=org or None)
+            self._audit(conn, by, "key.create", key_id, {"name": name, "org": org, "admin": admin}, key_id=key_id,
+                        org=org or None)
+        return f"{KEY_PREFIX}{key_id}.{secret}", Principal(key_id=key_id, name=name.strip(), org=org or None,
+                                                           admin=admin)
 
     def verify_key(self, token: str) -> Principal | None:
         """The principal of a presented token, or None (unknown, malformed, revoked, wrong secret)."""
@@ -283,7 +308,7 @@ class Store:
             return None
         if not hmac.compare_digest(bytes(row.key_hash), hash_secret(bytes(row.salt), secret)):
             return None
-        return Principal(key_id=row.id, name=row.name, org=row.org)
+        return Principal(key_id=row.id, name=row.name, org=row.org, admin=bool(row.admin))
 
     def get_principal(self, key_id: str) -> Principal | None:
         """The principal of a key id if the key exists and is not revoked (web sessions keep only
@@ -292,15 +317,15 @@ class Store:
             row = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).first()
         if row is None or row.revoked_at is not None:
             return None
-        return Principal(key_id=row.id, name=row.name, org=row.org)
+        return Principal(key_id=row.id, name=row.name, org=row.org, admin=bool(row.admin))
 
-    def revoke_key(self, key_id: str) -> bool:
+    def revoke_key(self, key_id: str, *, by: str = "cli") -> bool:
         with self._tx() as conn:
             n = conn.execute(
                 api_keys.update().where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=utcnow())
             ).rowcount
             if n:
-                self._audit(conn, key_id, "key.revoke", key_id, None)
+                self._audit(conn, by, "key.revoke", key_id, None, key_id=key_id)
         return bool(n)
 
     # -- jobs ------------------------------------------------------------
@@ -333,7 +358,7 @@ class Store:
                     created_at=now,
                 )
             )
-            self._audit(conn, owner.key_id, "job.create", job_id, {"filename": filename, "lines": len(lines)})
+            self._audit(conn, owner, "upload", job_id, {"filename": filename, "lines": len(lines)})
         job = self.get_job(job_id)
         assert job is not None
         return job
@@ -351,7 +376,7 @@ class Store:
                     data=data, created_at=utcnow(),
                 )
             )
-            self._audit(conn, owner.key_id, "upload.create", upload_id, {"filename": filename, "size": len(data)})
+            self._audit(conn, owner, "upload", upload_id, {"filename": filename, "size": len(data), "pending": True})
         return upload_id
 
     def pending_upload(self, upload_id: str, owner: Principal) -> tuple[str | None, str | None, bytes] | None:
@@ -384,7 +409,8 @@ class Store:
                     created_at=utcnow(),
                 )
             )
-            self._audit(conn, owner.key_id, "job.create", job_id, {"filename": row.filename, "lines": len(lines)})
+            self._audit(conn, owner, "upload", job_id, {"filename": row.filename, "lines": len(lines),
+                                                          "upload": upload_id})
         return self.get_job(job_id)
 
     def get_job(self, job_id: str, owner: Principal | None = None, *, with_lines: bool = False) -> Job | None:
@@ -446,7 +472,7 @@ class Store:
             conn.execute(jobs.delete().where(jobs.c.id == job_id))
             if row.upload_id:
                 conn.execute(uploads.delete().where(uploads.c.id == row.upload_id))
-            self._audit(conn, owner.key_id, "job.delete", job_id, None)
+            self._audit(conn, owner, "delete", job_id, None)
         return True
 
     # -- the runner's side ------------------------------------------------
@@ -589,7 +615,7 @@ class Store:
                     line_text=line_text, siret=siret, label=label, comment=comment, created_at=now,
                 )
             )
-            self._audit(conn, owner.key_id, "feedback.create", fid, {"siret": siret, "label": label, "job_id": job_id})
+            self._audit(conn, owner, "feedback", fid, {"siret": siret, "label": label, "job_id": job_id})
         return Feedback(fid, owner.key_id, owner.org, job_id, line, line_text, siret, label, comment, now)
 
     def list_feedback(self, *, owner: Principal | None = None, job_id: str | None = None, limit: int = 1000) -> list[Feedback]:
@@ -619,21 +645,37 @@ class Store:
             return [(r.line_text, r.siret, r.label) for r in conn.execute(q)]
 
     # -- audit -----------------------------------------------------------
-    def _audit(self, conn: Connection, key_id: str | None, action: str, target: str | None, detail: Any) -> None:
-        conn.execute(audit_log.insert().values(at=utcnow(), key_id=key_id, action=action, target=target, detail=detail))
+    def _audit(self, conn: Connection, who: Principal | str | None, action: str, target: str | None, detail: Any,
+               *, key_id: str | None = None, org: str | None = None) -> None:
+        """One audit line in ``conn``'s transaction. ``who``: a principal, an actor string, None (system)."""
+        if isinstance(who, Principal):
+            key_id = key_id or (who.key_id if who.key_id != LOCAL_KEY_ID else None)
+            org = org or who.org
+        conn.execute(audit_log.insert().values(at=utcnow(), key_id=key_id, actor=actor_of(who), org=org,
+                                               action=action, target=target, detail=detail))
 
-    def audit(self, key_id: str | None, action: str, target: str | None = None, detail: Any = None) -> None:
-        """Append one line to the audit log."""
+    def audit(self, who: Principal | str | None, action: str, target: str | None = None, detail: Any = None,
+              *, org: str | None = None) -> None:
+        """Append one line to the audit log (``who``: a principal, an actor string, None = system)."""
         with self._tx() as conn:
-            self._audit(conn, key_id, action, target, detail)
+            self._audit(conn, who, action, target, detail, org=org)
 
-    def list_audit(self, *, target: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    def list_audit(self, *, target: str | None = None, actor: str | None = None, action: str | None = None,
+                   org: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                   limit: int = 1000, newest_first: bool = False) -> list[dict[str, Any]]:
+        """Audit lines matching every filter given, oldest first (or newest first)."""
         q = sa.select(audit_log)
-        if target is not None:
-            q = q.where(audit_log.c.target == target)
-        q = q.order_by(audit_log.c.id).limit(limit)
+        for col, value in ((audit_log.c.target, target), (audit_log.c.actor, actor), (audit_log.c.action, action),
+                           (audit_log.c.org, org)):
+            if value is not None:
+                q = q.where(col == value)
+        if since is not None:
+            q = q.where(audit_log.c.at >= since)
+        if until is not None:
+            q = q.where(audit_log.c.at < until)
+        q = q.order_by(audit_log.c.id.desc() if newest_first else audit_log.c.id).limit(limit)
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [{**r._mapping, "at": _utc(r.at)} for r in conn.execute(q)]
 
 
 def _job(row: Any) -> Job:
@@ -773,7 +815,7 @@ def obs_upsert_lines(store: Store, owner: Principal, lines: Iterable[Any], *, jo
                     raise PermissionError(f"{ln.company} line {ln.line} is tracked by another organisation")
                 conn.execute(obs_tracked_lines.update().where(key).values(**values))
             n += 1
-        store._audit(conn, owner.key_id, "observatory.lines", job_id, {"lines": n})
+        store._audit(conn, owner, "observatory.lines", job_id, {"lines": n})
     return n
 
 
@@ -807,7 +849,7 @@ def obs_add_event(store: Store, owner: Principal, company: str, line: int, event
             company=company, line=line, seq=len(rows) + 1, stage=event.stage, event_date=event.on, reason=event.reason,
             supplier_siret=event.supplier_siret, supplier_tier=event.supplier_tier,
             value_moved_eur=event.value_moved_eur, note=event.note or "", by_key_id=owner.key_id, created_at=utcnow()))
-        store._audit(conn, owner.key_id, "observatory.event", f"{company}#{line}", {"stage": event.stage})
+        store._audit(conn, owner, "observatory.event", f"{company}#{line}", {"stage": event.stage})
     return fu
 
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api import engine
+from api.audit import audited
 from api.deps import PrincipalDep, RunnerDep, SettingsDep, StoreDep
 from api.export import MEDIA, export
 from api.routes import AUTH_ERRORS, NOT_FOUND
@@ -192,12 +193,14 @@ def _own_job(store: Store, job_id: str, principal: Principal) -> Job:
     return job
 
 
-@router.get("/boms/{job_id}", response_model=JobOut, responses=NOT_FOUND, name="get_bom")
+@router.get("/boms/{job_id}", response_model=JobOut, responses=NOT_FOUND, name="get_bom",
+            dependencies=[audited("read", "{job_id}")])
 def get_bom(job_id: JobId, request: Request, principal: PrincipalDep, store: StoreDep,
             results: Annotated[bool, Query(description="Include the results when done")] = True) -> JobOut:
     """Status and progress (lines done / total); the results once done."""
     job = _own_job(store, job_id, principal)
     result = store.get_result(job_id, principal) if results and job.status == "done" else None
+    request.state.audit_skip = result is None  # a status poll is not a read of the results
     return job_out(job, request, result)
 
 
@@ -207,6 +210,7 @@ def get_bom(job_id: JobId, request: Request, principal: PrincipalDep, store: Sto
     responses={**NOT_FOUND, 409: {"model": ErrorOut, "description": "Job not finished"},
                200: {"content": {"text/csv": {}, MEDIA["xlsx"]: {}, "application/json": {}},
                      "description": "One row per (line, supplier); formula-like cells neutralised"}},
+    dependencies=[audited("export", "{job_id}")],
 )
 def export_bom(job_id: JobId, principal: PrincipalDep, store: StoreDep,
                format: Annotated[str, Query(pattern="^(csv|xlsx|json)$")] = "xlsx") -> Response:

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.audit import audited
 from api.deps import PrincipalDep, StoreDep
 from api import store as st
 from api.routes import AUTH_ERRORS, NOT_FOUND
@@ -226,7 +227,8 @@ def add_event(company: CompanyPath, line: LinePath, body: EventIn, principal: Pr
     return _fu_out(*got)
 
 
-@router.get("/followups/{company}/{line}", response_model=FollowUpOut, responses=NOT_FOUND)
+@router.get("/followups/{company}/{line}", response_model=FollowUpOut, responses=NOT_FOUND,
+            dependencies=[audited("read", "{company}#{line}")])
 def get_followup(company: CompanyPath, line: LinePath, principal: PrincipalDep, store: StoreDep) -> FollowUpOut:
     """One line's follow-up history."""
     got = st.obs_followup(store, principal, company, line)
@@ -256,7 +258,8 @@ async def indicators(principal: PrincipalDep, store: StoreDep,
 
 
 @router.get("/report.xlsx", response_class=StreamingResponse,
-            responses={200: {"content": {XLSX: {}}, "description": "Multi-sheet XLSX report"}})
+            responses={200: {"content": {XLSX: {}}, "description": "Multi-sheet XLSX report"}},
+            dependencies=[audited("export", "observatory:report")])
 def report(principal: PrincipalDep, store: StoreDep,
            company: CompanyQuery = None,
            target: Target = 500) -> StreamingResponse:

@@ -19,3 +19,13 @@ def user_errors() -> Iterator[None]:
     except RelocmatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(1) from None
+
+
+def cli_actor() -> str:
+    """The audit log's "who" for a command run on this machine: ``cli:<os user>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

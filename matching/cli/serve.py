@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from matching.cli._common import user_errors
+from matching.cli._common import cli_actor, user_errors
 from matching.cli._store import STORE_HELP
 from matching.errors import ConfigError
 
@@ -87,6 +87,7 @@ def serve(
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="Who the key is for (a service, a company, an advisor).")],
     org: Annotated[str | None, typer.Option("--org", help="Organisation the key belongs to.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="May read the audit log (GET /v1/audit) and erase data.")] = False,
     database_url: Annotated[str | None, typer.Option(help=STORE_HELP)] = None,
 ) -> None:
     """Create an API key and print it alone on standard output (it is stored hashed: keep it)."""
@@ -96,5 +97,5 @@ def keys_create(
         from matching.cli._store import open_store
 
         with open_store(database_url, create=True) as store:
-            token, _ = store.create_key(name, org)
+            token, _ = store.create_key(name, org, admin=admin, by=cli_actor())
         print(token)

@@ -91,6 +91,13 @@ def test_legacy_store_with_data_is_stamped_upgraded_and_loses_nothing(empty_db, 
     tracked, fus = obs_records(store, p)
     assert [(t.company, t.line, t.annual_value_eur) for t in tracked] == [("ACME", 1, 12000.5)]
     assert [e.note for e in fus[0].events] == ["premier"]
+    # 0002_audit: who did it, backfilled from the key; admin false for existing keys
+    lines = {(a["action"], a["target"]): a for a in store.list_audit()}
+    assert (lines[("job.create", before["done"])]["actor"], lines[("job.create", before["done"])]["org"]) == (
+        f"key:{p.key_id}", "ACME SAS")
+    assert lines[("key.create", p.key_id)]["actor"] == "cli"
+    assert lines[("feedback.create", before["feedback"])]["actor"] == f"key:{p.key_id}"
+    assert p.admin is False
     # and writes work on the upgraded schema
     assert store.claim(before["queued"], "w2")
     assert _no_drift(store, metadata) == []

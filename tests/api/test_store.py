@@ -94,7 +94,7 @@ def test_recover_requeues_then_fails_with_reason(store: Store) -> None:
     assert [r.action for r in rec] == ["failed"]
     j = store.get_job(job.id)
     assert j.status == "failed" and "gave up after 2 attempt" in j.error
-    assert [a["action"] for a in store.list_audit(target=job.id)] == ["job.create", "job.requeued", "job.failed"]
+    assert [a["action"] for a in store.list_audit(target=job.id)] == ["upload", "job.requeued", "job.failed"]
 
 
 def test_feedback_is_owned_audited_and_feeds_training(store: Store) -> None:
@@ -113,7 +113,7 @@ def test_feedback_is_owned_audited_and_feeds_training(store: Store) -> None:
         ("ligne 2", "12345678901234", "relevant"),
         ("vis M6 inox", "99999999999999", "not_relevant"),
     ]
-    assert store.list_audit(target=fb.id)[0]["action"] == "feedback.create"
+    assert store.list_audit(target=fb.id)[0]["action"] == "feedback"
 
 
 def test_upload_bytes_survive_in_the_database(store: Store, db) -> None:  # type: ignore[no-untyped-def]
