@@ -205,10 +205,6 @@ def _components(reg: SiteRegister, idx: np.ndarray, rp: ResolvedProject, chain: 
     comp["rail"] = np.where(np.isnan(r), 0.2, np.clip(1.0 - (np.nan_to_num(r) - 500.0) / 14_500.0, 0.0, 1.0))
     pol = _lookup(c["pollution"][idx], _POLLUTION_FIT, 0.45)
     comp["pollution"] = np.where((c["pollution"][idx] == "inconnue") & c["pollution_register"][idx], 0.35, pol)
-    if chain is not None:
-        share, wkm = proximity(chain, reg.lat_rad[idx], reg.lon_rad[idx], w.supplier_radius_km)
-        comp["supply_chain"] = 0.7 * share + 0.3 * np.exp(-np.nan_to_num(wkm, nan=1e6) / 100.0)
-        comp["_share"], comp["_wkm"] = share, wkm
     if rp.near is not None:
         lat0, lon0 = math.radians(rp.near[2]), math.radians(rp.near[3])
         la, lo = reg.lat_rad[idx], reg.lon_rad[idx]
@@ -219,8 +215,41 @@ def _components(reg: SiteRegister, idx: np.ndarray, rp: ResolvedProject, chain: 
     return comp
 
 
-def _weights(rp: ResolvedProject, comp: dict[str, np.ndarray]) -> dict[str, float]:
-    w = {k: v for k, v in WEIGHTS.items() if k in comp}
+def _supply_component(share: np.ndarray, wkm: np.ndarray) -> np.ndarray:
+    return 0.7 * share + 0.3 * np.exp(-np.nan_to_num(wkm, nan=1e6) / 100.0)
+
+
+def _supply_pruned(reg: SiteRegister, idx: np.ndarray, base: np.ndarray, w_supply: float, chain: SupplyChain,
+                   radius_km: float, top: int, block: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Supply-chain proximity for the sites that can still reach the top ``top``, exact for them.
+
+    Why: proximity costs sites × (line, supplier) entries (6,000 sites × 10,000 entries for a
+    whole-France project with a 1,000-line BOM). The supply component is at most 1, so a site
+    whose ``base + w_supply`` is below the current ``top``-th full score cannot enter the list:
+    sites are taken in decreasing order of that bound, a block at a time, until the bound falls
+    below the ``top``-th score. Uncomputed sites get NaN (they are never returned)."""
+    n = len(idx)
+    share, wkm = np.full(n, np.nan), np.full(n, np.nan)
+    comp = np.full(n, np.nan)
+    bound = base + w_supply
+    order = np.argsort(-bound, kind="stable")
+    done: list[np.ndarray] = []
+    for a in range(0, n, block):
+        part = order[a:a + block]
+        if done and a >= top:
+            scores = np.concatenate([base[d] + w_supply * comp[d] for d in done])
+            kth = np.partition(-scores, top - 1)[top - 1] * -1 if len(scores) >= top else -np.inf
+            if bound[part[0]] + 1e-4 < kth:
+                break
+        sh, wk = proximity(chain, reg.lat_rad[idx[part]], reg.lon_rad[idx[part]], radius_km)
+        share[part], wkm[part] = sh, wk
+        comp[part] = _supply_component(sh, wk)
+        done.append(part)
+    return comp, share, wkm
+
+
+def _weights(rp: ResolvedProject, comp: dict[str, np.ndarray], supply: bool = False) -> dict[str, float]:
+    w = {k: v for k, v in WEIGHTS.items() if k in comp or (supply and k == "supply_chain")}
     if rp.project.wishes.rail:
         w["rail"] = 0.20
     tot = sum(w.values())
@@ -304,8 +333,14 @@ def match_sites(project: Project | dict[str, Any], register: SiteRegister, *, bo
     keep, excluded = _mask_counts(register, rp)
     idx = np.flatnonzero(keep)
     comp = _components(register, idx, rp, chain)
-    weights = _weights(rp, comp)
-    score = sum(weights[k] * comp[k] for k in weights) if len(idx) else np.zeros(0)
+    weights = _weights(rp, comp, supply=chain is not None)
+    base = sum((weights[k] * comp[k] for k in weights if k != "supply_chain"), np.zeros(len(idx)))
+    if chain is not None:
+        comp["supply_chain"], comp["_share"], comp["_wkm"] = _supply_pruned(
+            register, idx, base, weights["supply_chain"], chain, project.wishes.supplier_radius_km, top)
+        score = base + weights["supply_chain"] * np.nan_to_num(comp["supply_chain"], nan=-10.0)
+    else:
+        score = base
     score = np.round(score, 4)  # the score shown is the score sorted on: equal shown scores tie
     # ties broken by the site id (stable, reproducible)
     order = np.lexsort((register.cols["site_id"][idx].astype(str), -score))[:top]

@@ -29,9 +29,10 @@ _FRANCE = {"FR", "FRA", "FRANCE"}
 
 @dataclass(frozen=True)
 class SupplyChain:
-    """Lines grouped by their supplier-commune sets (``offsets`` into ``flat``), with weights."""
+    """Imported lines with at least one placed supplier, as groups of supplier-commune indices
+    (``flat`` sliced at ``offsets``), with their weights; communes as 3-D unit vectors."""
 
-    lat: np.ndarray  # radians, one per distinct supplier commune
+    lat: np.ndarray  # radians, one per distinct supplier commune (NaN when the commune has no point)
     lon: np.ndarray
     flat: np.ndarray  # commune indices of every group, concatenated
     offsets: np.ndarray  # start of each group in ``flat``
@@ -57,69 +58,79 @@ def _value(v: Any) -> float | None:
     return x if math.isfinite(x) and x > 0 else None
 
 
+def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    c = np.cos(lat)
+    return np.stack([c * np.cos(lon), c * np.sin(lon), np.sin(lat)], axis=1)
+
+
 def supply_chain(result: dict[str, Any], *, geo: Any) -> SupplyChain | None:
     """The project's imported lines and their suppliers' points; None when nothing is usable."""
-    lines = [ln for ln in result.get("lines") or [] if isinstance(ln, dict) and ln.get("status") != "skipped"
-             and ln.get("status") != "error"]
     imported = []
-    for ln in lines:
-        origin = str(((ln.get("input") or {}).get("origin_country")) or "").strip().upper()
-        if origin in _FRANCE:
+    for ln in result.get("lines") or []:
+        if not isinstance(ln, dict) or ln.get("status") in ("skipped", "error"):
             continue
-        imported.append(ln)
+        origin = str(((ln.get("input") or {}).get("origin_country")) or "").strip().upper()
+        if origin not in _FRANCE:
+            imported.append(ln)
     if not imported:
         return None
     values = [_value((ln.get("input") or {}).get("annual_value_eur")) for ln in imported]
     basis = "value" if any(v is not None for v in values) else "lines"
-    index: dict[str, int] = {}
-    lat: list[float] = []
-    lon: list[float] = []
-    groups: dict[tuple[int, ...], float] = {}
-    total, with_sup = 0.0, 0
-    pairs: set[tuple[str, str]] = set()
-    for ln, v in zip(imported, values, strict=True):
-        w = (v or 0.0) if basis == "value" else 1.0
-        total += w
-        idx = set()
-        for s in ln.get("suppliers") or []:
-            code = str(s.get("commune_code") or "")
-            if code not in index:
-                info = geo.commune(code) if code else None
-                if info is None or info.lat is None:
-                    continue
-                index[code] = len(lat)
-                lat.append(math.radians(info.lat))
-                lon.append(math.radians(info.lon))
-            idx.add(index[code])
-            pairs.add((str(s.get("siret")), code))
-        if idx and w > 0:
-            with_sup += 1
-            key = tuple(sorted(idx))
-            groups[key] = groups.get(key, 0.0) + w
-        elif idx:
-            with_sup += 1
+    w = np.asarray([(v or 0.0) if basis == "value" else 1.0 for v in values], dtype="float64")
+    total = float(w.sum())
     if total <= 0:
         return None
-    keys = list(groups)
-    flat = np.fromiter((i for k in keys for i in k), dtype=np.int64)
-    offsets = np.cumsum([0] + [len(k) for k in keys[:-1]]).astype(np.int64) if keys else np.zeros(0, np.int64)
-    return SupplyChain(lat=np.asarray(lat), lon=np.asarray(lon), flat=flat, offsets=offsets,
-                       weights=np.asarray([groups[k] for k in keys], dtype="float64"), total=total, basis=basis,
-                       lines=len(imported), lines_with_suppliers=with_sup, suppliers=len(pairs),
-                       communes=tuple(index))
+    index: dict[str, int] = {}
+    inv: list[int] = []
+    counts: list[int] = []
+    sirets: list[str] = []
+    for ln in imported:
+        sups = ln.get("suppliers") or []
+        counts.append(len(sups))
+        for sup in sups:
+            code = str(sup.get("commune_code") or "")
+            inv.append(index.setdefault(code, len(index)))
+            sirets.append(str(sup.get("siret")))
+    codes = tuple(index)
+    lat = np.full(len(codes), np.nan)
+    lon = np.full(len(codes), np.nan)
+    for j, code in enumerate(codes):
+        info = geo.commune(code) if code else None
+        if info is not None and info.lat is not None and info.lon is not None:
+            lat[j], lon[j] = math.radians(info.lat), math.radians(info.lon)
+    inv_a = np.asarray(inv, dtype=np.int64)
+    line_of = np.repeat(np.arange(len(imported)), counts)
+    placed = ~np.isnan(lat[inv_a]) if len(inv_a) else np.zeros(0, dtype=bool)
+    with_sup = int(len(np.unique(line_of[placed])))
+    keep = placed & (w[line_of] > 0)
+    flat, grp = inv_a[keep], line_of[keep]
+    offsets = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]]) if len(grp) else np.zeros(0, dtype=np.int64)
+    pairs = len({(si, codes[c]) for si, c, ok in zip(sirets, inv, placed, strict=True) if ok})
+    return SupplyChain(lat=lat, lon=lon, flat=flat, offsets=offsets.astype(np.int64),
+                       weights=w[grp[offsets]] if len(grp) else np.zeros(0), total=total, basis=basis,
+                       lines=len(imported), lines_with_suppliers=with_sup, suppliers=pairs, communes=codes)
 
 
-def proximity(chain: SupplyChain, lat_rad: np.ndarray, lon_rad: np.ndarray, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
-    """(share within ``radius_km``, value-weighted nearest-supplier km) for each site (radians in)."""
+def proximity(chain: SupplyChain, lat_rad: np.ndarray, lon_rad: np.ndarray, radius_km: float,
+              *, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """(share within ``radius_km``, value-weighted nearest-supplier km) for each site (radians in).
+
+    The nearest supplier of a line is the one with the largest dot product of unit vectors
+    (one matrix product, then a max over each line's communes); only those maxima go through
+    arccos. Sites are taken ``chunk`` at a time so memory stays bounded."""
     n = len(lat_rad)
     if n == 0 or len(chain.weights) == 0:
         return np.zeros(n), np.full(n, np.nan)
-    # haversine, sites × supplier communes
-    dlat = lat_rad[:, None] - chain.lat[None, :]
-    dlon = lon_rad[:, None] - chain.lon[None, :]
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat_rad)[:, None] * np.cos(chain.lat)[None, :] * np.sin(dlon / 2) ** 2
-    dist = 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    nearest = np.minimum.reduceat(dist[:, chain.flat], chain.offsets, axis=1)  # sites × line groups
-    share = (nearest <= radius_km) @ chain.weights / chain.total
-    weighted = nearest @ chain.weights / chain.weights.sum()
+    # one unit vector per (line, supplier commune) entry: the product with the sites' vectors is
+    # contiguous along the entries, so the per-line max (reduceat on axis 0) streams through memory
+    entries = _unit(np.nan_to_num(chain.lat), np.nan_to_num(chain.lon))[chain.flat]
+    sites = _unit(lat_rad, lon_rad)
+    cos_r = math.cos(radius_km / EARTH_KM)
+    share = np.empty(n)
+    weighted = np.empty(n)
+    wsum = chain.weights.sum()
+    for a in range(0, n, chunk):
+        best = np.maximum.reduceat(entries @ sites[a:a + chunk].T, chain.offsets, axis=0)  # lines × sites
+        share[a:a + chunk] = chain.weights @ (best >= cos_r) / chain.total
+        weighted[a:a + chunk] = chain.weights @ (EARTH_KM * np.arccos(np.clip(best, -1.0, 1.0))) / wsum
     return share, weighted

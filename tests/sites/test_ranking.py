@@ -192,3 +192,18 @@ def test_proximity_matches_a_direct_computation():
         near = [min(haversine_km(*np.degrees([slat[s], slon[s]]), *np.degrees([lat[i], lon[i]])) for i in g) for g in groups]
         assert share[s] == pytest.approx(sum(wi for wi, d in zip(w, near) if d <= 120) / (w.sum() * 1.25))
         assert wkm[s] == pytest.approx(sum(wi * d for wi, d in zip(w, near)) / w.sum(), rel=1e-6)
+
+
+def test_pruned_supply_scoring_gives_the_exact_top(register, data_dir):
+    """Only sites that can still reach the top get their proximity computed: the top 10 must be
+    the first 10 of the full ranking (top = every candidate: nothing pruned)."""
+    rng = np.random.default_rng(7)
+    t = register.table
+    communes = t["commune_code"].sample(300, random_state=1).tolist()
+    bom = {"lines": [_line(i, float(rng.lognormal(8, 1)), list(rng.choice(communes, 5, replace=False)))
+                     for i in range(1, 200)]}
+    small = _match(register, data_dir, top=10, bom=bom, region=None)
+    full = _match(register, data_dir, top=100_000, bom=bom, region=None)
+    assert full["candidates"] > 5000
+    assert [s["site_id"] for s in small["sites"]] == [s["site_id"] for s in full["sites"][:10]]
+    assert [s["score"] for s in small["sites"]] == [s["score"] for s in full["sites"][:10]]
