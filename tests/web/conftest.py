@@ -105,3 +105,20 @@ def live_service(irep_catalog_dir: Path, tmp_path_factory: pytest.TempPathFactor
     app = create_app(settings)
     for url in _serve(app):
         yield LiveService(url, app)
+
+
+@pytest.fixture(scope="module")
+def accounts_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    """The service with accounts and the real argon2 cost, on a temporary SQLite store. No catalog:
+    the pages under test (sign-in, BOM list, admin) do not match anything, and the job runner is
+    stopped so the jobs the test writes keep the state it gives them. Lockout after 3 failures."""
+    from api.main import create_app
+    from api.settings import Settings
+
+    folder = tmp_path_factory.mktemp("accountsdb")
+    settings = Settings(database_url=f"sqlite:///{folder / 'web.sqlite3'}", catalog=str(folder / "no-catalog"),
+                        auth="keys", rate_limit_per_minute=0, lockout_attempts=3)
+    app = create_app(settings)
+    for url in _serve(app):
+        app.state.runner.stop()
+        yield LiveService(url, app)
