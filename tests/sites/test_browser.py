@@ -99,7 +99,7 @@ def test_sites_page_ranks_sites_beside_the_boms_suppliers(browser, service, bom_
         page.goto(url + "/sites")
         assert "/signin" in page.url
         page.get_by_label("Clé d'API").fill(token)
-        page.get_by_role("button", name="Se connecter").click()
+        page.get_by_role("button", name="Se connecter avec la clé").click()
         page.wait_for_url(re.compile(re.escape(url + "/sites")))
         page.get_by_label("Activité (code NAF ou texte libre)").fill("28.96Z")
         page.get_by_label("Surface minimale (ha)").fill("1")
