@@ -3,7 +3,7 @@
 Text starting with `=`, `+`, `-`, `@`, tab or CR is a formula to Excel/LibreOffice
 (CSV injection). Every export goes through `neutralise`, which prefixes such text with
 an apostrophe. The BOM reader strips a leading apostrophe *only* when a formula
-trigger follows it (`bom_values.unneutralise`), so a written file reads back to the
+trigger follows it (`matching.bom.values.unneutralise`), so a written file reads back to the
 same text: `'=SUM(A1)` in the file is `=SUM(A1)` in the line.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from matching.bom_values import FORMULA_TRIGGERS, is_escaped_formula
+from matching.bom.values import FORMULA_TRIGGERS, is_escaped_formula
 from matching.types import BomLine
 
 LINE_COLUMNS = (

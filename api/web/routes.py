@@ -466,8 +466,8 @@ def _load_pending(request: Request, pid: str, principal: Any) -> tuple[dict[str,
 
 def _headers_of(data: bytes, filename: str, sheet: str | None) -> list[tuple[str, str]]:
     """(letter, "B — header") for every column of the sheet read_bom chose, for the mapping selects."""
-    from matching.bom_layout import column_letter, detect_layout
-    from matching.bom_source import BomLimits, load_source
+    from matching.bom.layout import column_letter, detect_layout
+    from matching.bom.source import BomLimits, load_source
 
     src = load_source(data, filename, BomLimits())
     raw = next((s for s in src.sheets if s.name == sheet), src.sheets[0])

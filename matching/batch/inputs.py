@@ -244,7 +244,7 @@ def _ipc(t: pa.Table) -> bytes:
 
 def _table_line(i: int, r: dict) -> BomLine:
     """A table row as a BomLine, with the same per-value checks as the BOM reader (warnings, not errors)."""
-    from matching.bom_values import parse_country, parse_money, parse_quantity
+    from matching.bom.values import parse_country, parse_money, parse_quantity
     from matching.codes import parse_code
     from matching.errors import CodeError
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from matching.catalog import REFERENCE_FILES, _remove_stale_builds, _swap, sha256_file
+from matching.catalog.store import REFERENCE_FILES, _remove_stale_builds, _swap, sha256_file
 from matching.errors import RelocmatchError
 from matching.sites.sources import (
     BOOL_COLUMNS, FLOAT_COLUMNS, SITE_COLUMNS, SOURCE_KINDS, LoadReport, SiteError, load_cartofriches,

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from matching.catalog_sources import LoadReport
+from matching.catalog.sources import LoadReport
 from matching.errors import RelocmatchError
 
 __all__ = [

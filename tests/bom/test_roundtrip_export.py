@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from matching.bom import read_bom
-from matching.bom_values import is_empty_text, parse_country
+from matching.bom.values import is_empty_text, parse_country
 from matching.export import LINE_COLUMNS, neutralise, write_csv, write_lines_csv, write_xlsx
 from matching.types import BomLine
 
@@ -85,8 +85,8 @@ def bom_lines(draw: st.DrawFn) -> list[BomLine]:
         desc = desc.strip()
         # a description that reads as blank, a placeholder or a total label is not an item line
         assume(desc and not is_empty_text(desc) and any(c.isalpha() for c in desc))
-        from matching.bom import _DNP_WORDS, _is_total_text
-        from matching.bom_layout import fold
+        from matching.bom.read import _DNP_WORDS, _is_total_text
+        from matching.bom.layout import fold
 
         # documented limits: a description that *is* a total label or a DNP mark is skipped on read
         assume(not _is_total_text(desc) and fold(desc) not in _DNP_WORDS)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matching.bom import VALUE_FROM_PRICE, read_bom
+from matching.bom.read import VALUE_FROM_PRICE, read_bom
 
 
 

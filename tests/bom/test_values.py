@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from matching.bom_layout import keyword_scores
-from matching.bom_values import parse_country, parse_money, parse_number, parse_quantity
+from matching.bom.layout import keyword_scores
+from matching.bom.values import parse_country, parse_money, parse_number, parse_quantity
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from matching.catalog import Catalog, _collectivities_apart, _filters_for, catalog_summary
+from matching.catalog.store import Catalog, _collectivities_apart, _filters_for, catalog_summary
 from matching.cli import app
 from matching.config import KNOWN_REGIONS
 from matching.errors import CatalogError

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from matching.catalog import Catalog, build_catalog, sha256_file, synth_sirene
-from matching.catalog_sources import luhn_ok, parse_mapping
+from matching.catalog.sources import luhn_ok, parse_mapping
 from matching.errors import CatalogError
 
 MAP = "siret=SIRET,name=Raison sociale,naf=APE,commune=Commune,postcode=CP,products=Produits"

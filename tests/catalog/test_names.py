@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from matching.supplier_names import clean_name, clean_names
+from matching.catalog.names import clean_name, clean_names
 
 
 def test_clean_name_removes_script_markup_and_control_characters():

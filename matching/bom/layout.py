@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from matching.bom_values import as_number, cell_text, is_empty_text, parse_money, parse_quantity
+from matching.bom.values import as_number, cell_text, is_empty_text, parse_money, parse_quantity
 
 ROLES = ("description", "code", "origin", "quantity", "unit", "value", "unit_price", "reference", "supplier")
 _NUMERIC_ROLES = ("quantity", "value", "unit_price")
@@ -259,7 +259,7 @@ def detect_header(rows: list[list[object]], max_scan: int = 40) -> tuple[int | N
 
 
 def _sample_decimal(rows: list[list[object]]) -> str | None:
-    from matching.bom_values import decimal_hint
+    from matching.bom.values import decimal_hint
 
     votes = {",": 0, ".": 0}
     for r in rows[:3000]:
@@ -361,7 +361,7 @@ def detect_layout(
 
     # a header that is only a money unit ("T€", "k€", "EUR") over numbers is the value column
     if "value" not in roles:
-        from matching.bom_values import currency_of, value_scale
+        from matching.bom.values import currency_of, value_scale
 
         for j, h in enumerate(headers):
             st = stats[j]
@@ -438,7 +438,7 @@ def detect_layout(
             continue
         alt.append(j)
     if "value" in roles:
-        from matching.bom_values import currency_of
+        from matching.bom.values import currency_of
 
         cur = currency_of(headers[roles["value"]])
         if cur and cur != "EUR":
@@ -448,7 +448,7 @@ def detect_layout(
             )
             evidence["value"] += f" (currency {cur})"
     score = hscore * math.log(2 + n_rows) + (1.0 if "description" in roles else 0.0)
-    from matching.bom_values import currency_of
+    from matching.bom.values import currency_of
 
     vcur = currency_of(headers[roles["value"]]) if "value" in roles else None
     pcur = currency_of(headers[roles["unit_price"]]) if "unit_price" in roles else None
@@ -459,7 +459,7 @@ def detect_layout(
 
 def _scale_of(headers: list[str], roles: dict[str, int], evidence: dict[str, str], notes: list[str], role: str) -> float:
     """The factor a money column's header puts on its amounts (k€ → 1000), said in its evidence."""
-    from matching.bom_values import value_scale
+    from matching.bom.values import value_scale
 
     if role not in roles:
         return 1.0

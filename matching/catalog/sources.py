@@ -322,7 +322,7 @@ def _finish(df: pd.DataFrame, lines: pd.Series, geo: Geo, naf_sections: dict[str
     """
     import pandas as pd
 
-    from matching.supplier_names import clean_names
+    from matching.catalog.names import clean_names
 
     df = df.copy()
     df["name"], n_clean = clean_names(df["name"])  # script fragments, markup, control characters

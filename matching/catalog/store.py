@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from matching.catalog_sources import (
+from matching.catalog.sources import (
     CATALOG_COLUMNS,
     DEFAULT_SIRENE_DIVISIONS,
     DEFAULT_SIRENE_SECTIONS,
@@ -513,7 +513,7 @@ def synth_sirene(rows: int, out: Path | str, *, seed: int = 0, data_dir: Path | 
     import numpy as np
     import pandas as pd
 
-    from matching.catalog_sources import SYNTHETIC_COLUMN, naf_table, normalize_naf
+    from matching.catalog.sources import SYNTHETIC_COLUMN, naf_table, normalize_naf
     from matching.geo import get_geo
     from matching.refdata import data_dir as _data_dir
 

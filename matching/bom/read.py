@@ -7,8 +7,8 @@ total, section, header, preamble...), with its original 1-based row number: noth
 is silently dropped. The layout (format, encoding, header row, column roles and the
 evidence for each) is returned so an advisor can check it or override it with a mapping.
 
-Helpers: `bom_source` (bytes → raw tables, safety limits), `bom_layout` (header and
-column roles), `bom_values` (numbers, quantities, money, countries).
+Helpers: `source` (bytes → raw tables, safety limits), `layout` (header and
+column roles), `values` (numbers, quantities, money, countries).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matching.bom_layout import ROLES, Layout, column_letter, detect_layout, fold, letter_index
-from matching.bom_source import BomLimits, RawSheet, load_source
-from matching.bom_values import (
+from matching.bom.layout import ROLES, Layout, column_letter, detect_layout, fold, letter_index
+from matching.bom.source import BomLimits, RawSheet, load_source
+from matching.bom.values import (
     cell_text,
     is_empty_text,
     parse_country,
