@@ -1,4 +1,5 @@
-"""Request dependencies: the shared objects on ``app.state``, the caller (auth) and its rate limit."""
+"""Request dependencies: the shared objects on ``app.state``, the caller (auth) and its rate limit
+(``app.state.limits``, api/limits.py: per process or shared through Redis)."""
 
 from __future__ import annotations
 
@@ -13,34 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.jobs import JobRunner
+from api.limits import LimitsUnavailable, RateLimiter  # noqa: F401  (RateLimiter: re-exported for older callers)
 from api.settings import Settings
 from api.store import LOCAL_PRINCIPAL, Principal, Store
 
 bearer = HTTPBearer(auto_error=False, description="API key from `relocmatch keys create`")
-
-
-class RateLimiter:
-    """Token bucket per key, in memory (per worker process): ``rate_per_minute`` sustained, ``burst`` at once."""
-
-    def __init__(self, rate_per_minute: float, burst: int) -> None:
-        self.rate = rate_per_minute / 60.0
-        self.burst = float(burst)
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> float | None:
-        """Take one token; None when allowed, else the seconds to wait before retrying."""
-        if self.rate <= 0:
-            return None
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return None
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
 
 
 class KeyCache:
@@ -65,6 +43,11 @@ class KeyCache:
             if len(self._d) > 10_000:
                 self._d.clear()
             self._d[h] = (p, time.monotonic() + self.ttl)
+
+    def clear(self) -> None:
+        """Forget every verified token (a key was revoked through this process)."""
+        with self._lock:
+            self._d.clear()
 
 
 async def get_settings(request: Request) -> Settings:
@@ -112,7 +95,14 @@ async def get_principal(
                 raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
             state.key_cache.put(token, principal)
     request.scope.setdefault("state", {})["key_id"] = principal.key_id
-    wait = state.rate_limiter.take(principal.key_id)
+    try:  # the key's rate limit, and its revocation when limits are shared (api/limits.py)
+        verdict = await state.limits.admit(principal.key_id)
+    except LimitsUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    if verdict.revoked:  # revoked through another process: this one's cache did not know yet
+        state.key_cache.clear()
+        raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    wait = verdict.wait_s
     if wait is not None:
         raise HTTPException(429, f"rate limit of {settings.rate_limit_per_minute:g} requests/minute exceeded; "
                                  f"retry in {math.ceil(wait)} s", headers={"Retry-After": str(max(1, math.ceil(wait)))})

@@ -4,7 +4,8 @@ Nothing heavy happens at import: settings are read and the matcher is loaded whe
 app starts (lifespan), once per worker process. Shared objects live on ``app.state``:
 ``settings``, ``store`` (api.store.Store), ``matcher`` (None until loaded, or when the
 catalog failed to load: see ``matcher_error``), ``runner`` (api.jobs.JobRunner, with
-``submit(job_id)``), ``rate_limiter`` and ``key_cache``.
+``submit(job_id)``), ``limits`` (rate limits and key revocations, per process or in Redis:
+api/limits.py) and ``key_cache``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import engine
 from api.batcher import MatchBatcher
-from api.deps import KeyCache, RateLimiter
+from api.deps import KeyCache
 from api.engine_pool import EnginePool
 from api.jobs import JobRunner
+from api.limits import limits_for
 from api.middleware import ServiceMiddleware, request_id_of
 from api.settings import Settings
 from api.store import Store
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store(settings.database_url, schema=settings.database_schema)
         _ensure_schema(store, settings)
+        await app.state.limits.open()
         app.state.store = store
         app.state.matcher = given_matcher
         app.state.matcher_error = None
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
                 pool.close()
             runner.stop()
             store.dispose()
+            await app.state.limits.close()
 
     app = FastAPI(
         title="relocmatch",
@@ -90,7 +94,7 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.limits = limits_for(settings)
     app.state.key_cache = KeyCache()
     app.state.matcher = given_matcher
     app.state.matcher_error = "starting"

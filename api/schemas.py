@@ -234,4 +234,7 @@ class Ready(BaseModel):
     ready: bool
     catalog: bool
     database: bool
+    # where rate limits and key revocations live: "redis" (shared by every process, RELOCMATCH_REDIS_URL)
+    # or "process" (each worker its own; with N workers a key gets N times its quota)
+    limits: Literal["redis", "process"] = "process"
     detail: str | None = None

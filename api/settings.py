@@ -72,9 +72,12 @@ class Settings(BaseModel):
     # one queue (balanced whatever the connections; each loads the catalog: api/engine_pool.py)
     engine_processes: int = Field(0, ge=0, le=32)
 
-    # rate limit per key (token bucket, in memory, per worker process); 0 disables
+    # rate limit per key (token bucket); 0 disables. Per worker process, unless redis_url is set:
+    # then one bucket per key shared by every process, and key revocations seen by all at once (api/limits.py)
     rate_limit_per_minute: float = Field(600.0, ge=0)
     rate_limit_burst: int = Field(60, ge=1)
+    redis_url: str | None = None  # e.g. redis://127.0.0.1:6379/0 (RELOCMATCH_REDIS_URL)
+    redis_prefix: str = Field("relocmatch", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
 
     # durable jobs
     job_threads: int = Field(1, ge=1, le=8)

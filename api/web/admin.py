@@ -11,7 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.accounts import ROLES, AccountError, accounts_of, is_admin, list_api_keys
+from api.accounts import ROLES, AccountError, accounts_of, is_admin
+from api.keys import list_keys
+from api.limits import LimitsUnavailable
 from api.web.i18n import t
 from api.web.routes import Web, _signin_redirect, posted_form, web
 
@@ -36,8 +38,9 @@ def _admin_data(request: Request) -> dict[str, Any]:
         rows.append({"id": a.id, "email": a.email, "name": a.name or "", "role": a.role, "org": a.org or "",
                      "disabled": a.disabled, "locked": a.locked, "locked_until": _fmt(a.locked_until),
                      "last_signin": _fmt(a.last_signin_at), "sessions": acc.live_sessions(a.id)})
-    keys = [{"id": k.id, "name": k.name, "org": k.org or "", "created": _fmt(k.created_at), "revoked": _fmt(k.revoked_at)}
-            for k in list_api_keys(request.app.state.store)]
+    keys = [{"id": k.id, "prefix": k.prefix, "name": k.name, "org": k.org or "", "role": k.role,
+             "created": _fmt(k.created_at), "last_used": _fmt(k.last_used_at), "revoked": _fmt(k.revoked_at)}
+            for k in list_keys(request.app.state.store)]
     return {"accounts": rows, "keys": keys, "roles": ROLES}
 
 
@@ -117,12 +120,14 @@ async def admin_revoke_key(key_id: str, request: Request) -> Response:
     store = request.app.state.store
     if not _KEY_ID.match(key_id):
         return w.page("error.html", status=404, message=t(w.lang, "not_found"), detail="")
-    done = await run_in_threadpool(store.revoke_key, key_id)
-    if done:
-        # this process forgets the keys it verified (another worker's cache keeps a key up to its 30 s ttl)
-        cache = getattr(request.app.state, "key_cache", None)
-        lock, entries = getattr(cache, "_lock", None), getattr(cache, "_d", None)
-        if lock is not None and isinstance(entries, dict):
-            with lock:
-                entries.clear()
+    by = w.principal.key_id
+    done = await run_in_threadpool(lambda: store.revoke_key(key_id, by=by))
+    if not done:
+        return await _page(w, 404, error=f"{key_id}: no such active key")
+    state = request.app.state
+    state.key_cache.clear()  # this process forgets the tokens it verified
+    try:  # every other process refuses the key on its next request (api/limits.py); no-op per process
+        await state.limits.publish_revocation(key_id)
+    except LimitsUnavailable as exc:
+        return await _page(w, 503, error=f"{key_id} revoked in the store, but {exc}: other workers refuse it within 30 s")
     return await _page(w, flash=t(w.lang, "admin_done", what=f"{t(w.lang, 'admin_revoke')} {key_id}"))

@@ -278,17 +278,21 @@ def signin_page(request: Request) -> Response:
                   email="")
 
 
-def _signin_limited(request: Request) -> float | None:
+async def _signin_limited(request: Request) -> float | None:
     """One sign-in attempt from this client address; None when allowed, else seconds to wait.
-    Bounds the argon2 work (and password spraying) one address can cause."""
+    Bounds the argon2 work (and password spraying) one address can cause. Shared by every
+    process when the limits are in Redis (api/limits.py)."""
     state = request.app.state
-    lim = getattr(state, "signin_limiter", None)
-    if lim is None:
-        from api.deps import RateLimiter
+    per_min = float(getattr(state.settings, "signin_per_minute", 30.0))
+    if per_min <= 0:
+        return None
+    from api.limits import LimitsUnavailable
 
-        per_min = float(getattr(state.settings, "signin_per_minute", 30.0))
-        lim = state.signin_limiter = RateLimiter(per_min, max(1, int(per_min)))
-    return lim.take("signin:" + (request.client.host if request.client else "?"))
+    try:
+        return await state.limits.take("signin:" + (request.client.host if request.client else "?"), per_min,
+                                       max(1, int(per_min)))
+    except LimitsUnavailable:
+        return 5.0  # cannot count the attempts: refuse for now rather than allow unlimited guessing
 
 
 @router.post("/signin")
@@ -297,7 +301,7 @@ async def signin(request: Request) -> Response:
     if isinstance(got, Response):
         return got
     w, form = got
-    wait = _signin_limited(request)
+    wait = await _signin_limited(request)
     if wait is not None:
         import math
 

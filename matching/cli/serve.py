@@ -1,4 +1,4 @@
-"""`relocmatch serve` (the HTTP API under uvicorn) and `relocmatch keys create`.
+"""`relocmatch serve` (the HTTP API under uvicorn) and `relocmatch keys create|list|revoke`.
 
 The api package (FastAPI, pydantic) is imported inside the commands only, so that
 `matching` itself never depends on it.
@@ -99,3 +99,66 @@ def keys_create(
         with open_store(database_url, create=True) as store:
             token, _ = store.create_key(name, org, admin=admin, by=cli_actor())
         print(token)
+
+
+@keys_app.command("list")
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
+    database_url: Annotated[str | None, typer.Option(help=STORE_HELP)] = None,
+) -> None:
+    """Every API key: id (the token starts rmk_<id>.), name, organisation, role, created, last used, revoked.
+    Secrets are never stored in clear, so never shown."""
+    with user_errors():
+        import json
+
+        from api.keys import list_keys
+        from matching.cli._store import open_store
+
+        with open_store(database_url) as store:
+            rows = [k.to_dict() for k in list_keys(store)]
+        if as_json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("id", "name", "org", "role", "created", "last used", "revoked")
+        for r in rows:
+            t.add_row(r["id"], r["name"], r["org"] or "", r["role"], r["created_at"] or "", r["last_used_at"] or "",
+                      r["revoked_at"] or "")
+        Console(width=max(120, Console().width)).print(t)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (from `relocmatch keys list`, or the rmk_<id> start of the token).")],
+    database_url: Annotated[str | None, typer.Option(help=STORE_HELP)] = None,
+    redis_url: Annotated[str | None, typer.Option(
+        help="Redis of the running service (default $RELOCMATCH_REDIS_URL): its processes refuse the key at "
+        "once; without one, a running service's workers may accept it for up to 30 s more.")] = None,
+) -> None:
+    """Revoke an API key: the store refuses it from now on, and an audit line says who revoked it."""
+    with user_errors():
+        from api.keys import get_key, key_id_of
+        from matching.cli._store import open_store
+
+        kid = key_id_of(key_id)
+        with open_store(database_url) as store:
+            row = get_key(store, kid)
+            if row is None:
+                raise ConfigError(f"no API key with id {kid!r} in the store (`relocmatch keys list` shows them)")
+            done = store.revoke_key(kid, by=cli_actor())
+        url = redis_url or os.environ.get("RELOCMATCH_REDIS_URL") or None
+        if url:
+            from api.limits import LimitsUnavailable, publish_revocation_sync
+
+            prefix = os.environ.get("RELOCMATCH_REDIS_PREFIX") or "relocmatch"
+            try:
+                publish_revocation_sync(url, prefix, kid)
+            except LimitsUnavailable as exc:
+                raise ConfigError(f"key {kid} is revoked in the store, but {exc}; running workers refuse it "
+                                  "within 30 s") from None
+        if done:
+            print(f"revoked key {kid} ({row.name}){' — running services told through Redis' if url else ''}")
+        else:
+            print(f"key {kid} ({row.name}) was already revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC")
