@@ -214,3 +214,38 @@ def legacy_store() -> Any:
     sys.modules[spec.name] = mod  # its dataclasses look their module up
     spec.loader.exec_module(mod)
     return mod
+
+
+REDIS_ENV = "RELOCMATCH_TEST_REDIS_URL"
+
+
+@dataclass
+class RedisTarget:
+    url: str
+    prefix: str  # this test's own keys: <prefix>:...; deleted afterwards
+
+
+@pytest.fixture
+def redis_target() -> Any:
+    """The real Redis (``RELOCMATCH_TEST_REDIS_URL``) with a key prefix of this test's own.
+    Unset: skip, except in CI (``CI=true``) where it fails; set but unreachable: fail."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{REDIS_ENV} not set in CI: .ci/run exports it")
+        pytest.skip(f"{REDIS_ENV} not set: the shared-limits tests need a Redis server (CI sets it)")
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"{REDIS_ENV}={url}: Redis unreachable ({exc})")
+    prefix = f"relocmatch_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield RedisTarget(url, prefix)
+    finally:
+        names = list(client.scan_iter(match=f"{prefix}:*", count=500))
+        if names:
+            client.delete(*names)
+        client.close()

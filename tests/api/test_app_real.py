@@ -48,7 +48,8 @@ def test_health_ready_openapi_and_docs(service: Any) -> None:
     c, _, _ = service
     assert c.get("/health").json() == {"status": "ok"}
     r = c.get("/ready")
-    assert r.status_code == 200 and r.json() == {"ready": True, "catalog": True, "database": True, "detail": None}
+    assert r.status_code == 200 and r.json() == {"ready": True, "catalog": True, "database": True, "limits": "process",
+                                             "detail": None}
     spec = c.get("/openapi.json").json()
     for path in ("/v1/match", "/v1/boms", "/v1/boms/{job_id}", "/v1/boms/{job_id}/export", "/v1/search",
                  "/v1/suppliers/{siret}", "/v1/codes/{code}", "/v1/feedback", "/health", "/ready"):
