@@ -226,6 +226,8 @@ def test_an_admin_creates_disables_accounts_and_revokes_keys(client):
     _sign_in(client, "admin@ad.fr")
     page = client.get("/admin")
     assert page.status_code == 200 and "erp-connector" in page.text and token.split(".", 1)[1] not in page.text
+    row = re.search(rf'<tr data-key="{keyp.key_id}">(.*?)</tr>', page.text, re.S).group(1)
+    assert f"rmk_{keyp.key_id}." in row and '<td class="role">service</td>' in row and "AD" in row
     csrf = _csrf(page.text)
     # creation: a weak password is refused with the reason, then the account is made
     r = client.post("/admin/accounts", data={"csrf": csrf, "email": "new@ad.fr", "role": "advisor", "org": "AD",
