@@ -172,6 +172,8 @@ def actor_of(who: Any) -> str:
     actor = getattr(who, "actor", None)
     if isinstance(actor, str) and actor:
         return actor
+    if getattr(who, "role", None) is not None:  # a signed-in account (api/accounts.py): its id, not a key's
+        return f"user:{who.key_id}"
     return "local" if who.key_id == LOCAL_KEY_ID else f"key:{who.key_id}"
 
 

@@ -250,6 +250,13 @@ def _not_found(w: Web) -> Response:
     return w.page("error.html", status=404, message=t(w.lang, "not_found"), detail="")
 
 
+async def audit_page(request: Request, principal: Any, action: str, target: str, **detail: Any) -> None:
+    """One audit line for what a page showed or sent (a BOM's results, an export, an upload's
+    preview), as the API writes for the same reads (api/audit.py); ``via: page`` tells them apart."""
+    store = request.app.state.store
+    await run_in_threadpool(store.audit, principal, action, target[:300], {"via": "page", **detail})
+
+
 # -- static, home, sign-in ---------------------------------------------------------------------
 
 
@@ -571,6 +578,7 @@ async def bom_mapping_page(pid: str, request: Request) -> Response:
 
     read = await run_in_threadpool(read_bom, data, filename=meta["filename"])
     ctx = await run_in_threadpool(_mapping_context, read, data, meta["filename"])
+    await audit_page(request, w.principal, "read", pid, upload="preview")
     qp = request.query_params
     return w.page("bom_mapping.html", nav="bom_new", upload_id=pid, filename=meta["filename"],
                   region=(qp.get("region") or "44")[:3], buyer=(qp.get("buyer") or "")[:80], **ctx)
@@ -719,6 +727,7 @@ async def bom_page(job_id: str, request: Request) -> Response:
     flash = None
     if request.query_params.get("fb") in FEEDBACK_VERDICTS:
         flash = t(w.lang, "fb_saved", label=t(w.lang, "fb_" + request.query_params["fb"]))
+    await audit_page(request, w.principal, "read", job.id, page=ctx.get("page", page_no))
     return w.page("bom_results.html", nav="boms", job_id=job.id, filename=job.filename or job.id, region=region,
                   flash=flash, feedback_given=given, **ctx)
 
@@ -739,6 +748,7 @@ async def bom_export(job_id: str, fmt: str, request: Request) -> Response:
     from api.export import MEDIA, export
 
     body = await run_in_threadpool(export, result, fmt)
+    await audit_page(request, w.principal, "export", job.id, format=fmt)
     stem = re.sub(r"[^\w.-]+", "_", (job.filename or "bom").rsplit(".", 1)[0])[:80] or "bom"
     return w.finish(Response(body, media_type=MEDIA[fmt],
                              headers={"Content-Disposition": f'attachment; filename="{stem}-relocmatch.{fmt}"'}))
