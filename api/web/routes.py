@@ -400,28 +400,39 @@ async def search_page(request: Request) -> Response:
 
 @router.get("/suppliers/{siret}")
 async def supplier_page(siret: str, request: Request) -> Response:
+    """One establishment: the register's fields, each with its source (api/web/supplier_facts.py),
+    and a link to the public Annuaire des Entreprises. 404 for a SIRET the catalog does not hold."""
     w = web(request)
     if w.principal is None:
         return _signin_redirect(w)
     if not _SIRET.match(siret):
         return _not_found(w)
-    supplier = None
-    matcher = getattr(request.app.state, "matcher", None)
-    if matcher is not None:
-        from api import engine
+    matcher, error = _matcher_or_error(request, w.lang)
+    if matcher is None:
+        return w.page("error.html", status=503, message=error or "", detail="")
+    from api import engine
+    from api.web.supplier_facts import annuaire_url, supplier_facts
 
-        supplier = await run_in_threadpool(engine.supplier, matcher, siret)
+    supplier = await run_in_threadpool(engine.supplier, matcher, siret)
+    facts = None
+    if supplier is not None:
+        labels = await run_in_threadpool(views.naf_labels)
+        base = views._map_base()
+        regions = dict(base.region_names) if base else {}
+        facts = supplier_facts(
+            supplier, getattr(matcher, "manifest", None), lang=w.lang, naf_label=lambda c: labels.get(c, ""),
+            dep_name=lambda c: base.departements[c].name if base and c in base.departements else "",
+            region_name=lambda c: regions.get(c, c))
     qp = request.query_params
     matched_for = {k: (qp.get(k) or "")[:300] for k in ("q", "code", "line", "naf", "job")}
-    if supplier and not matched_for["naf"]:
-        matched_for["naf"] = ""
     if matched_for["job"] and _ID.match(matched_for["job"]):
         back = f"/boms/{matched_for['job']}#line-{matched_for['line']}"
     else:
         back = "/search?" + urlencode({k: v for k, v in (("q", matched_for["q"]), ("code", matched_for["code"])) if v})
     return w.page(
-        "supplier.html", status=200 if supplier else 404, siret=siret, supplier=supplier,
-        matched_for=matched_for, back_url=back, region=(supplier or {}).get("region") or "44",
+        "supplier.html", status=200 if supplier else 404, siret=siret, supplier=supplier, facts=facts,
+        annuaire=annuaire_url(siret), matched_for=matched_for, back_url=back,
+        region=(supplier or {}).get("region") or "44",
     )
 
 

@@ -86,6 +86,9 @@ def test_search_shows_a_grand_est_supplier_with_its_reasons(page, live_service, 
     page.wait_for_url(re.compile(r"/suppliers/\d{14}"))
     assert page.locator("h1").inner_text() == name
     assert "roulements à billes" in page.locator("main").inner_text()
+    siret_shown = re.search(r"/suppliers/(\d{14})", page.url).group(1)
+    assert page.locator("#annuaire-link").get_attribute("href") == (
+        f"https://annuaire-entreprises.data.gouv.fr/etablissement/{siret_shown}")
 
     # keyboard: the first Tab reaches the "skip to content" link
     page.goto(url + "/boms")
