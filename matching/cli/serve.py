@@ -37,6 +37,9 @@ def serve(
     catalog: Annotated[Path | None, typer.Option(help="Catalog folder (default $RELOCMATCH_CATALOG or var/catalogs/irep).")] = None,
     database_url: Annotated[str | None, typer.Option(help=STORE_HELP)] = None,
     ranker: Annotated[Path | None, typer.Option(help="Ranker JSON from `relocmatch ranker fit` (default $RELOCMATCH_RANKER, else prior weights).")] = None,
+    redis_url: Annotated[str | None, typer.Option(
+        help="Redis shared by every worker for rate limits and key revocations (default $RELOCMATCH_REDIS_URL; "
+        "without it each worker keeps its own).")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
 ) -> None:
     """Run the HTTP API (uvicorn, JSON access logs with request ids)."""
@@ -58,6 +61,8 @@ def serve(
             os.environ["RELOCMATCH_DATABASE_URL"] = database_url
         if ranker is not None:
             os.environ["RELOCMATCH_RANKER"] = str(ranker)
+        if redis_url is not None:
+            os.environ["RELOCMATCH_REDIS_URL"] = redis_url
         from pydantic import ValidationError
 
         from api.settings import Settings
@@ -72,6 +77,11 @@ def serve(
             from matching.rank import LinearRanker
 
             LinearRanker.load(settings.ranker)  # a bad file fails here, not in every worker
+        if workers > 1 and not settings.redis_url:
+            import sys
+
+            print(f"note: {workers} workers without RELOCMATCH_REDIS_URL: each keeps its own rate limit (a key gets "
+                  f"up to {workers}x its quota) and may accept a revoked key for up to 30 s", file=sys.stderr)
         import uvicorn
 
         from api.middleware import log_config

@@ -150,3 +150,15 @@ def test_the_bucket_is_atomic_under_concurrent_takes(redis_target) -> None:  # t
 
     allowed = asyncio.run(run())
     assert sum(allowed) == 10 and len(allowed) == 50
+
+
+def test_sign_in_attempts_are_counted_across_processes(db, fake_matcher_cls, redis_target) -> None:  # type: ignore[no-untyped-def]
+    a, b = _apps(db, fake_matcher_cls, redis_target, signin_per_minute=2)
+
+    def attempt(c: TestClient) -> int:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/signin").text).group(1)  # type: ignore[union-attr]
+        return c.post("/signin", data={"csrf": csrf, "email": "x@ad.fr", "password": "wrong password!!"},
+                      follow_redirects=False).status_code
+
+    with a, b:
+        assert [attempt(a), attempt(b), attempt(a), attempt(b)] == [401, 401, 429, 429]
