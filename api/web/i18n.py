@@ -146,6 +146,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fact_field": ("Champ", "Field"),
     "fact_value": ("Valeur", "Value"),
     "fact_sources": ("Sources", "Sources"),
+    "same_siret": ("Le registre liste {n} installations sous ce SIRET (champs ci-dessus : la première) :",
+                   "The register lists {n} installations under this SIRET (fields above: the first one):"),
     # BOM upload + mapping
     "bom_new_title": ("Charger une nomenclature", "Upload a bill of materials"),
     "bom_file": ("Fichier (CSV, TSV, XLSX, ODS, JSON)", "File (CSV, TSV, XLSX, ODS, JSON)"),

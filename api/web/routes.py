@@ -411,11 +411,12 @@ async def supplier_page(siret: str, request: Request) -> Response:
     if matcher is None:
         return w.page("error.html", status=503, message=error or "", detail="")
     from api import engine
-    from api.web.supplier_facts import annuaire_url, supplier_facts
+    from api.web.supplier_facts import annuaire_url, same_siret_entries, supplier_facts
 
     supplier = await run_in_threadpool(engine.supplier, matcher, siret)
-    facts = None
+    facts, entries = None, []
     if supplier is not None:
+        entries = await run_in_threadpool(same_siret_entries, getattr(matcher, "table", None), siret)
         labels = await run_in_threadpool(views.naf_labels)
         base = views._map_base()
         regions = dict(base.region_names) if base else {}
@@ -431,7 +432,7 @@ async def supplier_page(siret: str, request: Request) -> Response:
         back = "/search?" + urlencode({k: v for k, v in (("q", matched_for["q"]), ("code", matched_for["code"])) if v})
     return w.page(
         "supplier.html", status=200 if supplier else 404, siret=siret, supplier=supplier, facts=facts,
-        annuaire=annuaire_url(siret), matched_for=matched_for, back_url=back,
+        entries=entries if len(entries) > 1 else [], annuaire=annuaire_url(siret), matched_for=matched_for, back_url=back,
         region=(supplier or {}).get("region") or "44",
     )
 

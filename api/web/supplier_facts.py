@@ -46,6 +46,16 @@ class SupplierFacts:
     annuaire_url: str
 
 
+def same_siret_entries(table: Any, siret: str) -> list[dict[str, str]]:
+    """Every catalog row under ``siret`` (IREP lists several installations of one site under one
+    SIRET, e.g. a quarry and its plant), as name + NAF; the page shows the first one's fields."""
+    if table is None or "siret" not in getattr(table, "columns", ()):
+        return []
+    rows = table[table["siret"].astype(str) == siret]
+    cols = [c for c in ("name", "naf") if c in rows.columns]
+    return [{c: "" if r[c] is None else str(r[c]) for c in cols} for _, r in rows[cols].iterrows()]
+
+
 def annuaire_url(siret: str) -> str:
     return ANNUAIRE_URL.format(siret=siret)
 

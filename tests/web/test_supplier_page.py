@@ -98,3 +98,14 @@ def test_english_page_cites_sources_in_english(client, lexical_matcher) -> None:
     assert r.status_code == 200
     text = " ".join(_sources(r.text).values())
     assert "pollutant release register" in text and "Administrative divisions (COG)" in text
+
+
+def test_several_installations_under_one_siret_are_listed(client, lexical_matcher) -> None:  # type: ignore[no-untyped-def]
+    table = lexical_matcher.table
+    counts = table["siret"].astype(str).value_counts()
+    siret = str(counts[counts > 1].index[0])
+    names = table.loc[table["siret"].astype(str) == siret, "name"].tolist()
+    r = client.get(f"/suppliers/{siret}")
+    assert r.status_code == 200
+    listed = [unescape(x) for x in re.findall(r'<ul class="same-siret">(.*?)</ul>', r.text, re.S)[0].split("<li>")[1:]]
+    assert len(listed) == len(names) >= 2 and all(n in li for n, li in zip(names, listed, strict=True))
