@@ -38,6 +38,9 @@ def _register() -> None:
     app.add_typer(sites.app, name="sites", help="Site registers (brownfields, business parks) and relocation projects ranked against them.")
     batch.register(app)
     users.register(app)
+    from matching.cli import retention
+
+    retention.register(app)
 
 
 _register()
