@@ -280,3 +280,40 @@ def test_erase_a_company_account_takes_what_it_uploaded(db) -> None:  # type: ig
     assert store.get_result(theirs) == RESULT
     assert accts.get(acc.id) is not None  # the account itself stays (users disable)
     store.dispose()
+
+
+def test_erase_routes_conform_to_their_openapi(db, fake_matcher_cls) -> None:  # type: ignore[no-untyped-def]
+    """schemathesis on the erase routes with an admin key (all checks): no 5xx, every answer as
+    documented, whatever name the path carries (NUL and controls included)."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    store = _store(db)
+    _fill_org(store, "org-a", "ACME")
+    admin, _ = store.create_key("ops", None, admin=True)
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+              response_schema_conformance]
+    app = create_app(db.settings(rate_limit_per_minute=0), matcher=fake_matcher_cls())
+    statuses: list[int] = []
+    with TestClient(app):
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app).include(path_regex=r"^/v1/admin/")
+        ops = [r.ok() for r in schema.get_all_operations()]
+        assert len(ops) == 2
+        for op in ops:
+            @given(case=op.as_strategy())
+            @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+                      database=None)
+            def run(case: Any) -> None:
+                statuses.append(case.call_and_validate(headers={"Authorization": f"Bearer {admin}"},
+                                                       checks=checks).status_code)
+
+            run()
+    assert statuses.count(200) >= 10 and all(s < 500 for s in statuses), statuses
+    store.dispose()
