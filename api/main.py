@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
         )
         app.state.runner = runner
         runner.start()
+        from api.retention import start_daily_purge
+
+        app.state.purger = start_daily_purge(store, settings)  # None when purge_interval_hours is 0
         pool = _engine_pool(app, settings)
         app.state.engine_pool = pool
         app.state.batcher = MatchBatcher(pool.match_groups if pool else engine.match_groups,
@@ -82,6 +85,8 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
             if pool is not None:
                 pool.close()
             runner.stop()
+            if app.state.purger is not None:
+                app.state.purger.stop()
             store.dispose()
             await app.state.limits.close()
 
@@ -113,9 +118,10 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
     app.include_router(match.router)
     app.include_router(boms.router)
     app.include_router(feedback.router)
-    from api.routes import admin
+    from api.routes import admin, retention
 
     app.include_router(admin.router)
+    app.include_router(retention.router)
     if (API_DIR / "routes" / "observatory.py").is_file():
         from api.routes import observatory
 

@@ -56,6 +56,17 @@ class Settings(BaseModel):
     session_hours: float = Field(12.0, gt=0)
     signin_per_minute: float = Field(30.0, ge=0)
 
+    # retention (api/retention.py, docs/api.md "Retention, erasure and backup"), in days; 0 keeps that kind:
+    # finished jobs with their result and upload, uploads never confirmed, feedback, the audit log.
+    # Account sessions are purged once expired, revoked or idle. The service purges every
+    # purge_interval_hours (0: never; `relocmatch purge` by hand), the first pass purge_first_after_s after start.
+    retention_results_days: float = Field(365.0, ge=0)
+    retention_pending_upload_days: float = Field(7.0, ge=0)
+    retention_feedback_days: float = Field(730.0, ge=0)
+    retention_audit_days: float = Field(730.0, ge=0)
+    purge_interval_hours: float = Field(24.0, ge=0)
+    purge_first_after_s: float = Field(600.0, ge=0)
+
     # limits: bodies are refused (413) before being read when they exceed these
     max_request_bytes: int = Field(1_000_000, ge=1_000)
     max_upload_bytes: int = Field(20_000_000, ge=1_000)

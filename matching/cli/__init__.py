@@ -28,7 +28,7 @@ def _register() -> None:
     app.add_typer(catalog.app, name="catalog", help="Build and inspect supplier catalogs.")
     app.add_typer(bom.app, name="bom", help="Read and inspect BOM / purchase-list files.")
     app.add_typer(ranker.app, name="ranker", help="Fit ranking weights from labelled lines or feedback.")
-    app.add_typer(db.app, name="db", help="The service store: schema upgrades, schema upgrades and revision.")
+    app.add_typer(db.app, name="db", help="The service store: schema revision and upgrades, backup and restore.")
     app.add_typer(products.app, name="products", help="Build and check the learned product-understanding artifact.")
     match.register(app)
     serve.register(app)
@@ -38,6 +38,9 @@ def _register() -> None:
     app.add_typer(sites.app, name="sites", help="Site registers (brownfields, business parks) and relocation projects ranked against them.")
     batch.register(app)
     users.register(app)
+    from matching.cli import retention
+
+    retention.register(app)
 
 
 _register()
