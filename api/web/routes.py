@@ -163,14 +163,9 @@ def _catalog_note(request: Request) -> str:
 
 
 def _verify(request: Request, token: str) -> Any:
-    state = request.app.state
-    cache = getattr(state, "key_cache", None)
-    p = cache.get(token) if cache is not None else None
-    if p is None:
-        p = state.store.verify_key(token)
-        if p is not None and cache is not None:
-            cache.put(token, p)
-    return p
+    """A key typed at sign-in, checked against the store itself (never a process's key cache, which
+    may still hold a key another process revoked a moment ago)."""
+    return request.app.state.store.verify_key(token)
 
 
 def web(request: Request) -> Web:
