@@ -162,3 +162,15 @@ def test_sign_in_attempts_are_counted_across_processes(db, fake_matcher_cls, red
 
     with a, b:
         assert [attempt(a), attempt(b), attempt(a), attempt(b)] == [401, 401, 429, 429]
+
+
+def test_the_environment_chooses_shared_or_per_process_limits() -> None:
+    from api.limits import ProcessLimits, limits_for
+    from api.settings import Settings
+
+    env = {"RELOCMATCH_REDIS_URL": "redis://127.0.0.1:6379/0", "RELOCMATCH_REDIS_PREFIX": "agency-a"}
+    shared = limits_for(Settings.from_env(env))
+    assert isinstance(shared, RedisLimits) and (shared.kind, shared.prefix) == ("redis", "agency-a")
+    assert isinstance(limits_for(Settings.from_env({})), ProcessLimits)
+    with pytest.raises(ValueError, match="redis_prefix"):
+        Settings.from_env({"RELOCMATCH_REDIS_PREFIX": "bad prefix*"})
