@@ -198,9 +198,9 @@ def activity_reason(
         what_fr = f"{label_fr} ({sys_fr} {code_txt})" if label_fr else f"produit {sys_fr} {code_txt}"
         what_en = f"{label_en} ({sys_en} {code_txt})" if label_en else f"product {sys_en} {code_txt}"
     else:
-        what_fr, what_en = "d'après le texte de la ligne", "from the line's text"
-    fr = f"{what_fr} → {naf_fr} (NAF {act.naf}), {route_fr}"
-    en = f"{what_en} → {naf_en} (NAF {act.naf}), {route_en}"
+        what_fr = what_en = ""
+    fr = f"{what_fr} → {naf_fr} (NAF {act.naf}), {route_fr}" if what_fr else f"{naf_fr} (NAF {act.naf}), {route_fr}"
+    en = f"{what_en} → {naf_en} (NAF {act.naf}), {route_en}" if what_en else f"{naf_en} (NAF {act.naf}), {route_en}"
     if supplier.naf and supplier.naf != act.naf:
         fr += f" ; établissement codé {supplier.naf}, activité voisine"
         en += f"; establishment coded {supplier.naf}, a neighbouring activity"

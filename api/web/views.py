@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import jinja2
 
 from api.web import charts
-from api.web.i18n import reason_text, t
+from api.web.i18n import reason_detail, reason_text, t, tie_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -102,6 +102,8 @@ def base_context(
         "naf_label": lambda code: naf_labels().get(code or "", ""),
         "dep_name": lambda code: (base.departements[code].name if base and code in base.departements else ""),
         "reason": lambda r: reason_text(r, lang),
+        "reason_detail": lambda r: reason_detail(r, lang),
+        "tie_text": lambda s: tie_text(s, lang),
         "supplier_query": lambda mf: urlencode({k: v for k, v in (mf or {}).items() if v not in (None, "")}),
         "catalog_note": catalog_note,
         "feedback_given": {},
@@ -202,4 +204,5 @@ def results_context(
         "dep_rows": dep_rows,
         "line_views": views_all[(page - 1) * per_page : page * per_page],
         "skipped_lines": [ln for ln in result.get("lines", []) if ln.get("status") == "skipped"],
+        "buyer_given": bool(((result.get("engine") or {}).get("config") or {}).get("buyer")),
     }

@@ -112,8 +112,8 @@ def test_product_shown_is_the_one_the_first_suppliers_reasons_cite(table):
     lr = _matcher(table).match_one(BomLine(row=23, description="Tube acier D30 L100"))
     first = lr.suppliers[0]
     assert first.activity == "24.20Z"
-    assert "7304 90 00" in first.reasons[0].text and "7304 90 00" in first.reasons[0].detail
     assert lr.products[0].code == "73049000"  # not the classifier's first (cast iron, 73030090)
+    assert "7304 90 00" in first.reasons[0].text and "7304 90 00" in first.reasons[0].detail
     assert {p.code for p in lr.products} == {"73049000", "73030090"}  # nothing dropped
 
 
