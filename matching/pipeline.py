@@ -94,15 +94,14 @@ def _size_labels(data_dir: str | Path | None) -> dict[str, str]:
         return {}
 
 
-def shown_products(products: Sequence[Any], lead: ActivityGuess | None) -> tuple[Any, ...]:
-    """The line's products with the one the leading activity was reached from first: the product
-    shown for a line (``products[0]``, the export's product column) is the one its first
-    supplier's reasons cite, whatever the classifier's own order."""
-    prods = tuple(products)
-    p = cited_product(lead, prods)
-    if p is None or (prods and prods[0] is p):
-        return prods
-    return (p,) + tuple(q for q in prods if q is not p)
+def shown_product(products: Sequence[Any], lead: ActivityGuess | None) -> Any:
+    """The product shown for a line: the one its first supplier's activity was reached from (what
+    that supplier's reasons cite), else the classifier's first. ``products`` keeps the classifier's
+    order (its evidence, scored); pages, the console table and exports show this one."""
+    p = cited_product(lead, products)
+    if p is not None:
+        return p
+    return products[0] if products else None
 
 
 class Matcher:
@@ -378,7 +377,8 @@ class Matcher:
             ))
         lead = next((activities[int(cands.activity_idx[i])] for i in order.tolist() if cands.activity_idx[i] >= 0), None)
         shown, others = credible_split(activities)
-        return LineResult(line=line, status="matched", products=shown_products(products, lead or (shown[0] if shown else None)),
+        return LineResult(line=line, status="matched", products=tuple(products),
+                          product=shown_product(products, lead or (shown[0] if shown else None)),
                           activities=shown, other_activities=others, suppliers=tuple(matches), warnings=tuple(warnings))
 
     def _no_producer(
@@ -409,7 +409,8 @@ class Matcher:
             shown, others = credible_split(activities)
             return replace(lr, status="no_producer", activities=shown, other_activities=others, suppliers=suppliers)
         shown, others = credible_split(activities)
-        return LineResult(line=line, status="no_producer", products=shown_products(products, absent[0] if absent else None),
+        return LineResult(line=line, status="no_producer", products=tuple(products),
+                          product=shown_product(products, absent[0] if absent else None),
                           activities=shown, other_activities=others, warnings=tuple(warnings) + (why,))
 
     def _one(

@@ -111,6 +111,10 @@ def _priority_to_dict(v: Any) -> dict[str, Any] | None:
             "non_eu": _num(v.non_eu), "value_share": _num(v.value_share), "concentration": _num(v.concentration)}
 
 
+def _product_to_dict(p: Any) -> dict[str, Any]:
+    return {"code": p.code, "system": p.system, "label": p.label, "score": _num(p.score), "source": p.source}
+
+
 def _activity_to_dict(a: Any) -> dict[str, Any]:
     return {"naf": a.naf, "label": a.label, "score": _num(a.score), "route": a.route, "via": list(a.via),
             "wholesale": a.wholesale}
@@ -137,10 +141,8 @@ def line_result_to_dict(lr: LineResult, priority: Any = None) -> dict[str, Any]:
         },
         "errors": list(lr.errors),
         "warnings": list(lr.warnings),
-        "products": [
-            {"code": p.code, "system": p.system, "label": p.label, "score": _num(p.score), "source": p.source}
-            for p in lr.products
-        ],
+        "products": [_product_to_dict(p) for p in lr.products],
+        "product": _product_to_dict(lr.product) if lr.product is not None else None,
         "activities": [_activity_to_dict(a) for a in lr.activities],
         "other_activities": [_activity_to_dict(a) for a in lr.other_activities],
         "suppliers": [supplier_match_to_dict(m) for m in lr.suppliers],
@@ -178,7 +180,7 @@ def flatten_dict(result: dict[str, Any], *, lang: str = "fr") -> list[dict[str, 
     rows = []
     for ln in result.get("lines", []):
         inp = ln.get("input") or {}
-        p = (ln.get("products") or [{}])[0]
+        p = ln.get("product") or (ln.get("products") or [{}])[0]  # the product shown, as the reasons cite it
         a = (ln.get("activities") or [{}])[0]
         pr = ln.get("priority") or {}
         base = {

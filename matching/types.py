@@ -131,3 +131,5 @@ class LineResult:
     kind: LineKind = "goods"  # "service": a bought service, classified into service activities
     # activities far below the best one: shown apart ("autres pistes"), not as the line's activities
     other_activities: tuple[ActivityGuess, ...] = ()
+    # the product shown for the line: the one its first supplier's reasons cite (None: products[0])
+    product: ProductGuess | None = None

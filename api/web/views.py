@@ -65,6 +65,15 @@ def naf_labels(data_dir: str | None = None) -> dict[str, str]:
         return {}
 
 
+def shown_products(line: Mapping[str, Any], n: int) -> list[Mapping[str, Any]]:
+    """A line's first ``n`` products with the one its suppliers' reasons cite (``product``) first."""
+    prods = list(line.get("products") or [])
+    shown = line.get("product")
+    if shown:
+        prods = [shown] + [p for p in prods if p.get("code") != shown.get("code")]
+    return prods[:n]
+
+
 def base_context(
     *,
     lang: str,
@@ -104,6 +113,7 @@ def base_context(
         "reason": lambda r: reason_text(r, lang),
         "reason_detail": lambda r: reason_detail(r, lang),
         "tie_text": lambda s: tie_text(s, lang),
+        "shown_products": shown_products,
         "supplier_query": lambda mf: urlencode({k: v for k, v in (mf or {}).items() if v not in (None, "")}),
         "catalog_note": catalog_note,
         "feedback_given": {},

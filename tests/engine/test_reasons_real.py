@@ -35,7 +35,7 @@ def test_demo_bom_product_column_is_the_code_each_rows_reasons_cite(lexical_matc
     res = lexical_matcher.match(bom.lines)
     tube = next(lr for lr in res.lines if lr.line.description == "Tube acier D30 L100")
     first = tube.suppliers[0]
-    assert _cited(first.reasons[0].text) == {tube.products[0].code}
+    assert _cited(first.reasons[0].text) == {tube.product.code}
     checked = 0
     for row in flatten(res):
         cited = _cited(row["reasons"] or "")

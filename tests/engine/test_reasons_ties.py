@@ -112,9 +112,25 @@ def test_product_shown_is_the_one_the_first_suppliers_reasons_cite(table):
     lr = _matcher(table).match_one(BomLine(row=23, description="Tube acier D30 L100"))
     first = lr.suppliers[0]
     assert first.activity == "24.20Z"
-    assert lr.products[0].code == "73049000"  # not the classifier's first (cast iron, 73030090)
+    assert lr.product.code == "73049000"  # not the classifier's first (cast iron, 73030090)
     assert "7304 90 00" in first.reasons[0].text and "7304 90 00" in first.reasons[0].detail
-    assert {p.code for p in lr.products} == {"73049000", "73030090"}  # nothing dropped
+    assert [p.code for p in lr.products] == ["73030090", "73049000"]  # the classifier's readings, kept as scored
+    d = line_result_to_dict(lr)
+    assert d["product"]["code"] == "73049000"
+
+
+def test_console_table_shows_the_product_the_reasons_cite(table):
+    import io
+
+    from rich.console import Console
+
+    from matching.cli.match import print_summary
+
+    res = _matcher(table).match([BomLine(row=23, description="Tube acier D30 L100")])
+    buf = io.StringIO()
+    print_summary(res, Console(file=buf, width=200))
+    out = buf.getvalue()
+    assert "73049000" in out and "73030090" not in out
 
 
 def test_export_product_column_follows_each_rows_reasons(table):

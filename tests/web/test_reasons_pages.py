@@ -56,3 +56,14 @@ def test_search_page_says_no_buyer_once_and_shows_other_leads():
     assert html.count("pas de commune acheteur donnée") == 1
     assert "Autres pistes" in html and "30.92Z" in html
     assert "<summary>codes</summary>" in html
+
+
+def test_pages_show_first_the_product_the_reasons_cite():
+    res = _mod._matcher(_mod._table()).match([BomLine(row=23, description="Tube acier D30 L100")])
+    ctx = views.base_context(lang="fr", region="44", csrf="tok", nav="boms", current_url="/boms/j1")
+    ctx.update(views.results_context(result_to_dict(res), lang="fr", region="44"))
+    ctx.update({"job_id": "j1", "filename": "bom.xlsx", "flash": None})
+    html = views.render("bom_results.html", ctx)
+    understood = re.search(r"<strong>Produit compris.*?</p>", html, re.S)
+    assert understood, html[:2000]
+    assert understood.group(0).index("73049000") < understood.group(0).index("73030090")
