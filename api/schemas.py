@@ -133,6 +133,7 @@ class LineOut(_Open):
     errors: list[Any] = []
     warnings: list[Any] = []
     products: list[ProductOut] = []
+    product: ProductOut | None = None  # the product shown: the one the first supplier's reasons cite
     activities: list[ActivityOut] = []
     other_activities: list[ActivityOut] = []  # far below the best activity: other leads, shown apart
     suppliers: list[SupplierHitOut] = []

@@ -68,6 +68,10 @@ def print_summary(result, console, top: int = 10) -> None:  # noqa: ANN001
             status,
         )
     console.print(t)
+    if not ((result.engine or {}).get("config") or {}).get("buyer"):
+        from matching.explain import NO_BUYER_NOTE
+
+        console.print(NO_BUYER_NOTE[0])  # once for the table, not on every supplier's reasons
     s = result.summary
     share = s.get("value_share_regional")
     console.print(

@@ -131,6 +131,7 @@ def test_console_table_shows_the_product_the_reasons_cite(table):
     print_summary(res, Console(file=buf, width=200))
     out = buf.getvalue()
     assert "73049000" in out and "73030090" not in out
+    assert out.count("pas de commune acheteur donnée") == 1  # said once under the table
 
 
 def test_export_product_column_follows_each_rows_reasons(table):
