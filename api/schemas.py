@@ -101,6 +101,14 @@ class ReasonOut(_Open):
     signal: str
     contribution: float | None = None
     text: str | None = None
+    detail: str | None = None  # the code chain behind a plain reason (CN → CPA → NACE → NAF)
+
+
+class TieOut(_Open):
+    """What ordered a supplier among others of the same score."""
+
+    text: str
+    text_en: str | None = None
 
 
 class SupplierHitOut(_Open):
@@ -115,6 +123,7 @@ class SupplierHitOut(_Open):
     distance_km: float | None = None
     score: float | None = None
     reasons: list[ReasonOut] = []
+    tie: TieOut | None = None
 
 
 class LineOut(_Open):
@@ -124,7 +133,9 @@ class LineOut(_Open):
     errors: list[Any] = []
     warnings: list[Any] = []
     products: list[ProductOut] = []
+    product: ProductOut | None = None  # the product shown: the one the first supplier's reasons cite
     activities: list[ActivityOut] = []
+    other_activities: list[ActivityOut] = []  # far below the best activity: other leads, shown apart
     suppliers: list[SupplierHitOut] = []
 
 

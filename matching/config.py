@@ -58,6 +58,8 @@ class MatchConfig:
       services, classified into service activities, instead of the goods they mention.
     - ``abstain``: a line whose credible producing activities have no establishment in the
       catalog comes out ``no_producer`` with the reason (wholesalers only, as such).
+    - ``activities_first``: suppliers outside every activity found for the line (kept on their
+      words alone) rank below every supplier of those activities; False ranks all by score.
     """
 
     top_n: int = 10
@@ -78,6 +80,7 @@ class MatchConfig:
     diversity_min_ratio: float = 0.4
     services: bool = True
     abstain: bool = True
+    activities_first: bool = True
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -149,4 +152,5 @@ class MatchConfig:
             "diversity_min_ratio": self.diversity_min_ratio,
             "services": self.services,
             "abstain": self.abstain,
+            "activities_first": self.activities_first,
         }

@@ -205,7 +205,7 @@ def run_evaluation(matcher: Any, rows: list[dict[str, Any]], *, baseline: bool =
         m.update(_supplier_metrics([s.supplier.naf for s in lr.suppliers if s.tier == "national"], truth,
                                    n_rel - n_rel_reg, "national:"))
         if lr.status in ("matched", "no_candidate") and n_rel > 0:
-            _, cands = matcher.retrieve_for(lr.line, list(lr.products), list(lr.activities))
+            _, cands = matcher.retrieve_for(lr.line, list(lr.products), list(lr.activities) + list(lr.other_activities))
             any_hit, share = candidate_recall(arrays.naf[cands.rows].tolist(), truth, n_relevant=n_rel)
             m["candidate_recall"] = any_hit
             m["candidate_coverage"] = share

@@ -7,9 +7,11 @@ activities, say why it is there — and say "missing" when a signal had no evide
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
-from matching.types import ActivityGuess, Reason, Supplier
+from matching.types import ActivityGuess, ProductGuess, Reason, Supplier
 
 ROUTE_LABELS: Mapping[str, tuple[str, str]] = {
     "cn-cpa": ("table officielle", "official table"),
@@ -28,6 +30,8 @@ ROUTE_LABELS: Mapping[str, tuple[str, str]] = {
 }
 
 Namer = Callable[[str], str | None]
+# Said once above a supplier list when no buyer commune was given (no row carries it).
+NO_BUYER_NOTE = ("distance : pas de commune acheteur donnée", "distance: no buyer commune given")
 
 
 def _is_missing(v: object) -> bool:
@@ -55,21 +59,157 @@ def _chain(a: ActivityGuess) -> str:
     return " → ".join(parts)
 
 
-def activity_reason(supplier: Supplier, act: ActivityGuess | None, contribution: float, fit: float) -> Reason:
+# How a customs code is written in each language: the French say SH (système harmonisé) and NC
+# (nomenclature combinée) for what English calls HS and CN.
+_SYSTEM_WORDS: Mapping[str, tuple[str, str]] = {"HS": ("SH", "HS"), "SH": ("SH", "HS"), "HS6": ("SH", "HS"),
+                                                "CN": ("NC", "CN"), "CN8": ("NC", "CN"), "TARIC": ("TARIC", "TARIC")}
+
+
+def cited_code(act: ActivityGuess | None) -> tuple[str, str] | None:
+    """(system, digits) of the customs code an activity's chain starts from, e.g. ("CN", "73049000");
+    None for a text-only activity. The one place that reads it, so that the product shown for a
+    line and the reasons of its suppliers name the same code."""
+    if act is None:
+        return None
+    for step in act.via:
+        sys_, _, code = step.partition(" ")
+        digits = "".join(ch for ch in code if ch.isdigit())
+        if sys_.upper() in _SYSTEM_WORDS and digits and digits == code.replace(" ", ""):
+            return sys_.upper(), digits
+    return None
+
+
+def cited_product(act: ActivityGuess | None, products: Sequence[ProductGuess]) -> ProductGuess | None:
+    """The line's product an activity was reached from (same code, else the longest code that
+    begins it or that it begins), or None when the activity came from the text alone."""
+    cited = cited_code(act)
+    if cited is None:
+        return None
+    digits = cited[1]
+    best: ProductGuess | None = None
+    for p in products:
+        if p.code == digits:
+            return p
+        if (p.code.startswith(digits) or digits.startswith(p.code)) and (best is None or len(p.code) > len(best.code)):
+            best = p
+    return best
+
+
+def plain_label(label: str | None, limit: int = 80) -> str:
+    """A nomenclature label as words in a sentence: the last level of "a > b", without the
+    exclusions in brackets, lower-cased first letter (not for an acronym), cut at ``limit``."""
+    t = (label or "").split(" > ")[-1].strip()
+    t = re.sub(r"\s*[\(\[](?:à l'excl|à l’excl|sauf|excl|other than|excluding|not )[^\)\]]*[\)\]]", "", t,
+               flags=re.IGNORECASE).strip(" ,;")
+    if len(t) > 1 and t[0].isupper() and not t[1].isupper():
+        t = t[0].lower() + t[1:]
+    if len(t) > limit:
+        t = t[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;") + "…"
+    return t
+
+
+@lru_cache(maxsize=1)
+def _english_labels() -> dict[str, str]:
+    """English labels of CN8 codes, HS headings and NACE classes from the reference bundle
+    (empty when it is not installed: the English text then quotes the French label)."""
+    import csv
+
+    from matching.errors import RelocmatchError
+    from matching.refdata import data_dir
+
+    out: dict[str, str] = {}
+    try:
+        root = data_dir(None)
+    except RelocmatchError:
+        return out
+    sources = (("cn8/cn8_2023_en.csv", "code", "description", "CN"), ("hs/hs2022_harmonized-system.csv", "hscode",
+               "description", "HS"), ("nace/nace2_en.csv", "nace2", "NAME", "NACE"))
+    for rel, key, val, kind in sources:
+        try:
+            with (root / rel).open(encoding="utf-8-sig") as fh:
+                for row in csv.DictReader(fh):
+                    k = (row.get(key) or "").strip()
+                    if k:
+                        out[f"{kind}:{k}"] = (row.get(val) or "").strip()
+        except (OSError, csv.Error):
+            continue
+    return out
+
+
+def _product_en(code: str, fallback: str) -> str:
+    labels = _english_labels()
+    return labels.get(f"CN:{code}") or labels.get(f"HS:{code[:6]}" if len(code) >= 6 else f"HS:{code}") or fallback
+
+
+def _activity_en(naf: str, fallback: str) -> str:
+    return _english_labels().get(f"NACE:{naf[:5]}") or fallback
+
+
+def _found_list(found: Sequence[ActivityGuess]) -> str:
+    producers = [a for a in found if not (a.wholesale or a.naf.startswith("46"))] or list(found)
+    return ", ".join(a.naf for a in producers[:3]) + (" …" if len(producers) > 3 else "")
+
+
+def _kept_on(name_words: Sequence[str], product_words: Sequence[str]) -> tuple[str, str]:
+    if name_words:
+        w = ", ".join(name_words)
+        return f"retenu sur le nom : « {w} »", f"kept on its name: “{w}”"
+    if product_words:
+        w = ", ".join(product_words)
+        return f"retenu sur ses produits : « {w} »", f"kept on its products: “{w}”"
+    return "retenu sur les mots de sa fiche", "kept on the words of its record"
+
+
+def activity_reason(
+    supplier: Supplier,
+    act: ActivityGuess | None,
+    contribution: float,
+    fit: float,
+    *,
+    products: Sequence[ProductGuess] = (),
+    found: Sequence[ActivityGuess] = (),
+    name_words: Sequence[str] = (),
+    product_words: Sequence[str] = (),
+) -> Reason:
+    """Why the supplier's activity fits, in plain words (product → activity, and how we know);
+    the code chain goes to ``detail``. A supplier outside every activity found says so, and on
+    which of its words it was kept (never "no activity identified" when some were)."""
     if act is None or _is_missing(fit):
+        if found:
+            kept_fr, kept_en = _kept_on(name_words, product_words)
+            nafs = _found_list(found)
+            code = f" ; établissement codé {supplier.naf}" if supplier.naf else ""
+            code_en = f"; establishment coded {supplier.naf}" if supplier.naf else ""
+            return Reason("activity", 0.0, f"hors des activités productrices trouvées ({nafs}) ; {kept_fr}{code}",
+                          f"outside the producing activities found ({nafs}); {kept_en}{code_en}")
         return Reason("activity", 0.0, "activité : aucune activité productrice identifiée pour ce produit",
                       "activity: no producing activity identified for this product")
     route_fr, route_en = ROUTE_LABELS.get(act.route, (act.route, act.route))
     chain = _chain(act)
-    fr = f"produit {chain} ({route_fr})" if act.via else f"activité {act.naf} « {act.label} » ({route_fr})"
-    en = f"product {chain} ({route_en})" if act.via else f"activity {act.naf} “{act.label}” ({route_en})"
+    naf_fr = plain_label(act.label, 160) or act.naf
+    naf_en = plain_label(_activity_en(act.naf, act.label), 160) or act.naf
+    cited = cited_code(act)
+    if cited is not None:
+        sys_fr, sys_en = _SYSTEM_WORDS.get(cited[0], (cited[0], cited[0]))
+        prod = cited_product(act, products)
+        label_fr = plain_label(prod.label, 100) if prod is not None else ""
+        label_en = plain_label(_product_en(cited[1], prod.label if prod is not None else ""), 100)
+        code_txt = _fmt_code(cited[1])
+        what_fr = f"{label_fr} ({sys_fr} {code_txt})" if label_fr else f"produit {sys_fr} {code_txt}"
+        what_en = f"{label_en} ({sys_en} {code_txt})" if label_en else f"product {sys_en} {code_txt}"
+    else:
+        what_fr = what_en = ""
+    fr = f"{what_fr} → {naf_fr} (NAF {act.naf}), {route_fr}" if what_fr else f"{naf_fr} (NAF {act.naf}), {route_fr}"
+    en = f"{what_en} → {naf_en} (NAF {act.naf}), {route_en}" if what_en else f"{naf_en} (NAF {act.naf}), {route_en}"
     if supplier.naf and supplier.naf != act.naf:
         fr += f" ; établissement codé {supplier.naf}, activité voisine"
         en += f"; establishment coded {supplier.naf}, a neighbouring activity"
     if act.wholesale or act.naf.startswith("46"):
         fr += " ; distributeur (commerce de gros)"
         en += "; distributor (wholesale)"
-    return Reason("activity", contribution, fr, en)
+    detail_fr = f"{chain} ({route_fr})" if act.via else f"NAF {act.naf} ({route_fr})"
+    detail_en = f"{chain} ({route_en})" if act.via else f"NAF {act.naf} ({route_en})"
+    return Reason("activity", contribution, fr, en, detail=detail_fr, detail_en=detail_en)
 
 
 def geography_reason(
@@ -95,9 +235,7 @@ def geography_reason(
     elif buyer_given:
         fr += (" ; " if fr else "") + "distance : inconnue (coordonnées manquantes)"
         en += ("; " if en else "") + "distance: unknown (missing coordinates)"
-    else:
-        fr += (" ; " if fr else "") + "distance : pas de commune acheteur donnée"
-        en += ("; " if en else "") + "distance: no buyer commune given"
+    # no buyer commune: said once above the list (``NO_BUYER_NOTE``), not on every supplier
     return Reason("geography", contribution, fr, en)
 
 
@@ -115,10 +253,13 @@ def explain(
     region_name: Namer | None = None,
     departement_name: Namer | None = None,
     size_label: Namer | None = None,
+    products: Sequence[ProductGuess] = (),
 ) -> tuple[Reason, ...]:
     """Reasons for one supplier, strongest contribution first."""
     act = activities[activity_idx] if 0 <= activity_idx < len(activities) else None
-    reasons = [activity_reason(supplier, act, contributions.get("activity", 0.0), features.get("activity", math.nan))]
+    reasons = [activity_reason(supplier, act, contributions.get("activity", 0.0), features.get("activity", math.nan),
+                               products=products, found=activities, name_words=name_words,
+                               product_words=product_words)]
     text_c = contributions.get("text", 0.0) + contributions.get("lexical", 0.0)
     if name_words:
         words = ", ".join(name_words)

@@ -160,3 +160,37 @@ def compute_features(
     cols = arrays.columns
     sirets = cols.strings("siret", cands.rows) if "siret" in cols else [str(r) for r in cands.rows]
     return pd.DataFrame(data, index=pd.MultiIndex.from_arrays([[line_id] * n, sirets], names=["line_id", "siret"]))
+
+
+def tie_keys(
+    X: dict[str, Any], cands: Candidates, arrays: CatalogArrays, products: Sequence[Any], activities: Sequence[Any],
+) -> dict[str, np.ndarray]:
+    """What can order candidates of equal score (``rank.TIE_CRITERIA``), higher is better, NaN unknown.
+
+    - ``own_words``: the supplier's own words against the line (name similarity + declared products);
+    - ``product_words``: words of the product its activity was reached from (the CN8/HS label, in
+      French and English) found in its name or declared products, e.g. "bearing" for ball bearings;
+    - ``distance``: minus the km to the buyer (NaN without a buyer);
+    - ``size``: the size feature (NaN when the register has no size band).
+    """
+    from matching.explain import _product_en, cited_product
+
+    rows = cands.rows
+    n = len(rows)
+    own = np.nan_to_num(np.asarray(X["text"], dtype=float)) + np.nan_to_num(np.asarray(X["products"], dtype=float))
+    label_words: dict[int, frozenset[str]] = {}
+    for ai, act in enumerate(activities):
+        p = cited_product(act, products)
+        if p is not None:
+            label_words[ai] = _words(f"{p.label} {_product_en(p.code, '')}")[0]
+    prod = np.zeros(n)
+    if label_words and n:
+        columns = arrays.columns
+        names = columns.strings("name", rows) if columns is not None and "name" in columns else [""] * n
+        decl = columns.strings("products", rows) if columns is not None and "products" in columns else [""] * n
+        for i in range(n):
+            words = label_words.get(int(cands.activity_idx[i]))
+            if words:
+                prod[i] = len(words & (_words(names[i])[0] | _words(decl[i])[0]))
+    return {"own_words": own, "product_words": prod, "distance": -np.asarray(X["distance_km"], dtype=float),
+            "size": np.asarray(X["size"], dtype=float)}

@@ -19,11 +19,21 @@ import numpy as np
 
 from matching.config import MatchConfig
 from matching.errors import ConfigError, RelocmatchError
-from matching.explain import explain
-from matching.features import FEATURE_NAMES, feature_columns
+from matching.explain import cited_product, explain
+from matching.features import FEATURE_NAMES, feature_columns, tie_keys
 from matching.line_checks import line_checks
 from matching.index import CatalogIndex, load_catalog_index, naf_labels, tokenize
-from matching.rank import LinearRanker, activity_quotas, diversify, feature_matrix, tier_order
+from matching.rank import (
+    LinearRanker,
+    activities_first,
+    activity_quotas,
+    break_ties,
+    credible_split,
+    diversify,
+    feature_matrix,
+    tie_notes,
+    tier_order,
+)
 from matching.results import MatchResult, summarise
 from matching.retrieve import Candidates, CatalogArrays, retrieve
 from matching.types import ActivityGuess, BomLine, LineResult, Supplier, SupplierMatch
@@ -82,6 +92,16 @@ def _size_labels(data_dir: str | Path | None) -> dict[str, str]:
             return {r["code"]: r["libelle"] for r in csv.DictReader(fh)}
     except (RelocmatchError, OSError, KeyError):
         return {}
+
+
+def shown_product(products: Sequence[Any], lead: ActivityGuess | None) -> Any:
+    """The product shown for a line: the one its first supplier's activity was reached from (what
+    that supplier's reasons cite), else the classifier's first. ``products`` keeps the classifier's
+    order (its evidence, scored); pages, the console table and exports show this one."""
+    p = cited_product(lead, products)
+    if p is not None:
+        return p
+    return products[0] if products else None
 
 
 class Matcher:
@@ -319,12 +339,19 @@ class Matcher:
         name_words, product_words = X["name_words"], X["product_words"]
         regional = self.arrays.region[cands.rows] == config.region
         order = tier_order(scores, regional, config)
+        inside = cands.activity_idx >= 0
+        if config.activities_first and len(activities):
+            order = activities_first(order, cands.activity_idx)
+        groups = regional.astype(int) * 2 + inside.astype(int)  # ties never cross a tier or the activity line
+        keys = tie_keys(X, cands, self.arrays, products, activities)
+        order = break_ties(order, scores, groups, keys)
         if config.diversify:
             producers = [a.score if not (a.wholesale or a.naf.startswith("46")) else 0.0 for a in activities]
             quotas = activity_quotas(np.array(producers), config.top_n, min_ratio=config.diversity_min_ratio)
             order = diversify(order, cands.activity_idx, quotas, config.top_n)
         else:
             order = order[: config.top_n]
+        notes = tie_notes(order, scores, groups, keys)
         namers = self._namers()
         feats = feature_matrix(X, FEATURE_NAMES)
         matches = []
@@ -338,16 +365,21 @@ class Matcher:
             reasons = explain(
                 sup, fvals, cvals, activities, activity_idx=ai,
                 name_words=name_words[i], product_words=product_words[i],
-                distance_km=None if math.isnan(km) else float(km), buyer_given=buyer is not None, **namers,
+                distance_km=None if math.isnan(km) else float(km), buyer_given=buyer is not None,
+                products=products, **namers,
             )
             matches.append(SupplierMatch(
                 rank=rank, supplier=sup, tier="regional" if regional[i] else "national",
                 score=float(scores[i]), distance_km=None if math.isnan(km) else float(km),
                 activity=activities[ai].naf if 0 <= ai < len(activities) else None,
                 reasons=reasons, features={k: (None if math.isnan(v) else v) for k, v in fvals.items()},
+                tie_note=notes[rank - 1],
             ))
-        return LineResult(line=line, status="matched", products=tuple(products), activities=tuple(activities),
-                          suppliers=tuple(matches), warnings=tuple(warnings))
+        lead = next((activities[int(cands.activity_idx[i])] for i in order.tolist() if cands.activity_idx[i] >= 0), None)
+        shown, others = credible_split(activities)
+        return LineResult(line=line, status="matched", products=tuple(products),
+                          product=shown_product(products, lead or (shown[0] if shown else None)),
+                          activities=shown, other_activities=others, suppliers=tuple(matches), warnings=tuple(warnings))
 
     def _no_producer(
         self,
@@ -374,9 +406,12 @@ class Matcher:
             lr = self._rank_line(line, products, wholesale, tuple(warnings) + (why, "grossistes seulement (distribution, pas production)"),
                                  replace(config, abstain=False), buyer)
             suppliers = tuple(m for m in lr.suppliers if m.activity in {a.naf for a in wholesale})
-            return replace(lr, status="no_producer", activities=tuple(activities), suppliers=suppliers)
-        return LineResult(line=line, status="no_producer", products=tuple(products), activities=tuple(activities),
-                          warnings=tuple(warnings) + (why,))
+            shown, others = credible_split(activities)
+            return replace(lr, status="no_producer", activities=shown, other_activities=others, suppliers=suppliers)
+        shown, others = credible_split(activities)
+        return LineResult(line=line, status="no_producer", products=tuple(products),
+                          product=shown_product(products, absent[0] if absent else None),
+                          activities=shown, other_activities=others, warnings=tuple(warnings) + (why,))
 
     def _one(
         self,

@@ -23,7 +23,7 @@ FLAT_COLUMNS = (
     "line", "sheet", "status", "description", "code", "origin_country", "annual_value_eur",
     "product_code", "product_label", "activity_naf", "activity_label",
     "rank", "tier", "siret", "name", "naf", "commune", "postcode", "departement", "region",
-    "distance_km", "score", "reasons", "priority", "priority_reason", "warnings", "errors",
+    "distance_km", "score", "reasons", "tie_note", "priority", "priority_reason", "warnings", "errors",
 )
 
 
@@ -95,10 +95,12 @@ def supplier_match_to_dict(m: SupplierMatch) -> dict[str, Any]:
         "size_band": s.size_band,
         "source": s.source,
         "reasons": [
-            {"signal": r.signal, "contribution": _num(r.contribution), "text": r.text, "text_en": r.text_en}
+            {"signal": r.signal, "contribution": _num(r.contribution), "text": r.text, "text_en": r.text_en,
+             **({"detail": r.detail, "detail_en": r.detail_en} if r.detail else {})}
             for r in m.reasons
         ],
         "features": {k: _num(v) for k, v in m.features.items()},
+        "tie": {"text": m.tie_note[0], "text_en": m.tie_note[1]} if m.tie_note else None,
     }
 
 
@@ -107,6 +109,15 @@ def _priority_to_dict(v: Any) -> dict[str, Any] | None:
         return None
     return {"score": _num(v.score), "text": v.text, "text_en": v.text_en,
             "non_eu": _num(v.non_eu), "value_share": _num(v.value_share), "concentration": _num(v.concentration)}
+
+
+def _product_to_dict(p: Any) -> dict[str, Any]:
+    return {"code": p.code, "system": p.system, "label": p.label, "score": _num(p.score), "source": p.source}
+
+
+def _activity_to_dict(a: Any) -> dict[str, Any]:
+    return {"naf": a.naf, "label": a.label, "score": _num(a.score), "route": a.route, "via": list(a.via),
+            "wholesale": a.wholesale}
 
 
 def line_result_to_dict(lr: LineResult, priority: Any = None) -> dict[str, Any]:
@@ -130,15 +141,10 @@ def line_result_to_dict(lr: LineResult, priority: Any = None) -> dict[str, Any]:
         },
         "errors": list(lr.errors),
         "warnings": list(lr.warnings),
-        "products": [
-            {"code": p.code, "system": p.system, "label": p.label, "score": _num(p.score), "source": p.source}
-            for p in lr.products
-        ],
-        "activities": [
-            {"naf": a.naf, "label": a.label, "score": _num(a.score), "route": a.route, "via": list(a.via),
-             "wholesale": a.wholesale}
-            for a in lr.activities
-        ],
+        "products": [_product_to_dict(p) for p in lr.products],
+        "product": _product_to_dict(lr.product) if lr.product is not None else None,
+        "activities": [_activity_to_dict(a) for a in lr.activities],
+        "other_activities": [_activity_to_dict(a) for a in lr.other_activities],
         "suppliers": [supplier_match_to_dict(m) for m in lr.suppliers],
         "priority": _priority_to_dict(priority),
     }
@@ -174,7 +180,7 @@ def flatten_dict(result: dict[str, Any], *, lang: str = "fr") -> list[dict[str, 
     rows = []
     for ln in result.get("lines", []):
         inp = ln.get("input") or {}
-        p = (ln.get("products") or [{}])[0]
+        p = ln.get("product") or (ln.get("products") or [{}])[0]  # the product shown, as the reasons cite it
         a = (ln.get("activities") or [{}])[0]
         pr = ln.get("priority") or {}
         base = {
@@ -191,12 +197,36 @@ def flatten_dict(result: dict[str, Any], *, lang: str = "fr") -> list[dict[str, 
         if not sups:
             rows.append(base)
         for m in sups:
+            tie = m.get("tie") or {}
             rows.append({
-                **base, **{k: m.get(k) for k in ("rank", "tier", "siret", "name", "naf", "commune", "postcode",
-                                                  "departement", "region", "distance_km", "score")},
+                **base, **_row_product(ln, m.get("activity")),
+                **{k: m.get(k) for k in ("rank", "tier", "siret", "name", "naf", "commune", "postcode",
+                                         "departement", "region", "distance_km", "score")},
                 "reasons": " ; ".join(text(r) for r in m.get("reasons") or []),
+                "tie_note": text(tie) if tie else None,
             })
     return [{c: r.get(c) for c in FLAT_COLUMNS} for r in rows]
+
+
+def _row_product(ln: dict[str, Any], naf: str | None) -> dict[str, Any]:
+    """Product and activity columns of a supplier's row: the product its activity was reached
+    from (what its reasons cite), else the line's; an activity among ``other_activities`` too."""
+    from matching.explain import cited_product
+    from matching.types import ActivityGuess, ProductGuess
+
+    acts = list(ln.get("activities") or []) + list(ln.get("other_activities") or [])
+    a = next((x for x in acts if naf and x.get("naf") == naf), None)
+    if a is None:
+        return {}
+    out = {"activity_naf": a.get("naf"), "activity_label": a.get("label")}
+    guess = ActivityGuess(naf=str(a.get("naf")), label=str(a.get("label") or ""), score=0.0, route=str(a.get("route") or ""),
+                          via=tuple(a.get("via") or ()))
+    prods = [ProductGuess(str(p.get("code")), str(p.get("system") or ""), str(p.get("label") or ""), 0.0, "")
+             for p in ln.get("products") or [] if p.get("code")]
+    p = cited_product(guess, prods)
+    if p is not None:
+        out.update(product_code=p.code, product_label=p.label)
+    return out
 
 
 def export_dict(result: dict[str, Any], path_or_buffer: str | Path | IO, fmt: str = "json", *, lang: str = "fr") -> None:

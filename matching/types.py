@@ -101,6 +101,8 @@ class Reason:
     contribution: float
     text: str  # French (default language of the product)
     text_en: str = ""
+    detail: str = ""  # the code chain behind a plain reason (CN → CPA → NACE → NAF), French
+    detail_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class SupplierMatch:
     activity: str | None = None  # the NAF through which it was matched
     reasons: tuple[Reason, ...] = ()
     features: dict[str, float | None] = field(default_factory=dict)
+    # (French, English) when it shares its score with a neighbour: what ordered them
+    tie_note: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,3 +129,7 @@ class LineResult:
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     kind: LineKind = "goods"  # "service": a bought service, classified into service activities
+    # activities far below the best one: shown apart ("autres pistes"), not as the line's activities
+    other_activities: tuple[ActivityGuess, ...] = ()
+    # the product shown for the line: the one its first supplier's reasons cite (None: products[0])
+    product: ProductGuess | None = None

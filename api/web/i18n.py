@@ -115,6 +115,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_distance": ("Distance", "Distance"),
     "col_score": ("Score", "Score"),
     "col_reasons": ("Pourquoi", "Why"),
+    "reason_codes": ("codes", "codes"),
+    "no_buyer_note": ("distance : pas de commune acheteur donnée", "distance: no buyer commune given"),
+    "other_activities": ("Autres pistes", "Other leads"),
     "col_feedback": ("Votre avis", "Your feedback"),
     "tier_national": ("France", "France"),
     "km": ("{d} km", "{d} km"),
@@ -295,3 +298,19 @@ def reason_text(reason: dict[str, Any], lang: str) -> str:
     if lang == "en" and reason.get("text_en"):
         return str(reason["text_en"])
     return str(reason.get("text") or reason.get("signal") or "")
+
+
+def reason_detail(reason: dict[str, Any], lang: str) -> str:
+    """The code chain behind a plain reason (CN → CPA → NACE → NAF), in the page's language; empty
+    when the reason has none (older stored results, reasons that are already codes)."""
+    if lang == "en" and reason.get("detail_en"):
+        return str(reason["detail_en"])
+    return str(reason.get("detail") or "")
+
+
+def tie_text(supplier: dict[str, Any], lang: str) -> str:
+    """What ordered a supplier among others of the same score, or empty when it has no tie."""
+    tie = supplier.get("tie") or {}
+    if not tie:
+        return ""
+    return str(tie.get("text_en") if lang == "en" and tie.get("text_en") else tie.get("text") or "")

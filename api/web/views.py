@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import jinja2
 
 from api.web import charts
-from api.web.i18n import reason_text, t
+from api.web.i18n import reason_detail, reason_text, t, tie_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -65,6 +65,15 @@ def naf_labels(data_dir: str | None = None) -> dict[str, str]:
         return {}
 
 
+def shown_products(line: Mapping[str, Any], n: int) -> list[Mapping[str, Any]]:
+    """A line's first ``n`` products with the one its suppliers' reasons cite (``product``) first."""
+    prods = list(line.get("products") or [])
+    shown = line.get("product")
+    if shown:
+        prods = [shown] + [p for p in prods if p.get("code") != shown.get("code")]
+    return prods[:n]
+
+
 def base_context(
     *,
     lang: str,
@@ -102,6 +111,9 @@ def base_context(
         "naf_label": lambda code: naf_labels().get(code or "", ""),
         "dep_name": lambda code: (base.departements[code].name if base and code in base.departements else ""),
         "reason": lambda r: reason_text(r, lang),
+        "reason_detail": lambda r: reason_detail(r, lang),
+        "tie_text": lambda s: tie_text(s, lang),
+        "shown_products": shown_products,
         "supplier_query": lambda mf: urlencode({k: v for k, v in (mf or {}).items() if v not in (None, "")}),
         "catalog_note": catalog_note,
         "feedback_given": {},
@@ -202,4 +214,5 @@ def results_context(
         "dep_rows": dep_rows,
         "line_views": views_all[(page - 1) * per_page : page * per_page],
         "skipped_lines": [ln for ln in result.get("lines", []) if ln.get("status") == "skipped"],
+        "buyer_given": bool(((result.get("engine") or {}).get("config") or {}).get("buyer")),
     }

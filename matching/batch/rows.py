@@ -100,7 +100,7 @@ def result_rows(company: str, inputs: list[dict[str, Any]], result_dict: dict[st
     """Output rows (lines, suppliers) of one company from its input rows and its contract dict."""
     lines, sups = [], []
     for inp, ln in zip(inputs, result_dict["lines"], strict=True):
-        p = (ln.get("products") or [{}])[0]
+        p = ln.get("product") or (ln.get("products") or [{}])[0]  # the product shown, as the reasons cite it
         a = (ln.get("activities") or [{}])[0]
         s = ln.get("suppliers") or []
         reg = [m for m in s if m["tier"] == "regional"]

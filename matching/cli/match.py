@@ -49,7 +49,7 @@ def print_summary(result, console, top: int = 10) -> None:  # noqa: ANN001
                     (f"meilleur national (top {top})", {"max_width": 44}), ("statut", {"max_width": 40})):
         t.add_column(col, overflow="fold", **kw)
     for lr in result.lines:
-        p = lr.products[0] if lr.products else None
+        p = lr.product or (lr.products[0] if lr.products else None)  # the one the reasons cite
         a = lr.activities[0] if lr.activities else None
         status = lr.status
         if lr.errors:
@@ -68,6 +68,10 @@ def print_summary(result, console, top: int = 10) -> None:  # noqa: ANN001
             status,
         )
     console.print(t)
+    if not ((result.engine or {}).get("config") or {}).get("buyer"):
+        from matching.explain import NO_BUYER_NOTE
+
+        console.print(NO_BUYER_NOTE[0])  # once for the table, not on every supplier's reasons
     s = result.summary
     share = s.get("value_share_regional")
     console.print(

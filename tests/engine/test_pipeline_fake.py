@@ -54,7 +54,9 @@ def test_regional_first_puts_grand_est_first_and_says_tier(table):
     assert all(m.tier == ("regional" if m.supplier.region == "44" else "national") for m in lr.suppliers)
     assert [m.rank for m in lr.suppliers] == list(range(1, len(lr.suppliers) + 1))
     texts = " | ".join(r.text for r in first.reasons)
-    assert "CN 8482 10 10 → CPA 28.15.10 → NAF 28.15Z (table officielle)" in texts
+    assert "roulements à billes (NC 8482 10 10) → fabrication d'engrenages" in texts  # plain words
+    details = " | ".join(r.detail for r in first.reasons)
+    assert "CN 8482 10 10 → CPA 28.15.10 → NAF 28.15Z (table officielle)" in details  # the code chain, kept
     assert "Grand Est, Moselle" in texts and "km" in texts
     assert "nom : « roulement »" in texts
 
