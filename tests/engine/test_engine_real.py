@@ -36,7 +36,7 @@ def test_a_real_bom_comes_out_whole_with_statuses(matcher, data_dir):
     res = matcher.match(bom.lines)
     assert len(res.lines) == len(bom.lines)
     statuses = {lr.status for lr in res.lines}
-    assert statuses <= {"matched", "no_candidate", "no_producer", "skipped", "error"}
+    assert statuses <= {"matched", "low_confidence", "no_candidate", "no_producer", "skipped", "error"}
     s = res.summary
     assert s["lines"] == s["matched"] + s["no_candidate"] + s["skipped"] + s["error"]
     assert s["error"] == 0
