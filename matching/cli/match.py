@@ -68,14 +68,13 @@ def _status_cell(lr) -> str:  # noqa: ANN001
     return word
 
 
-_FLEX = (("description", 3), ("produit", 2), ("activité", 2), ("meilleur régional", 3), ("meilleur national", 3),
-         ("statut", 2))
+_FLEX = (("description", 3), ("produit", 2), ("activité", 2), ("régional", 3), ("national", 3), ("statut", 2))
 
 
 def _columns(width: int, top: int) -> list[tuple[str, int, dict]]:
     """Fixed widths that fill ``width`` (at most 200): line number and confidence fixed, the text
     columns share the rest by weight; 2 characters of padding per column."""
-    fixed = {"ligne": 6, "confiance": 12}
+    fixed = {"ligne": 6, "confiance": 13}
     room = max(min(width, 200) - 2 * (len(fixed) + len(_FLEX)) - sum(fixed.values()), 6 * len(_FLEX))
     total = sum(w for _, w in _FLEX)
     flex = {name: max(6, room * w // total) for name, w in _FLEX}
@@ -85,7 +84,7 @@ def _columns(width: int, top: int) -> list[tuple[str, int, dict]]:
         cols.append((name, flex[name], {}))
     cols.append(("confiance", fixed["confiance"], {}))
     for name, _ in _FLEX[3:]:
-        label = f"{name} (top {top})" if name.startswith("meilleur") else name
+        label = f"{name} (1er du top {top})" if name in ("régional", "national") else name
         cols.append((label, flex[name], {}))
     return cols
 
