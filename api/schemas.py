@@ -126,9 +126,19 @@ class SupplierHitOut(_Open):
     tie: TieOut | None = None
 
 
+class ConfidenceOut(_Open):
+    """Calibrated confidence of a line: estimated probability that its suppliers hold a right
+    producing activity, and its band (low: the line is ``low_confidence``, suppliers to check)."""
+
+    probability: float = Field(ge=0, le=1)
+    band: Literal["high", "medium", "low"]
+
+
 class LineOut(_Open):
     line: int
-    status: str
+    status: str = Field(description="matched | low_confidence | no_producer | no_candidate | skipped | error")
+    kind: str | None = None
+    confidence: ConfidenceOut | None = None
     input: dict[str, Any] = {}
     errors: list[Any] = []
     warnings: list[Any] = []

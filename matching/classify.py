@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,6 +65,9 @@ class ClassifyResult:
     warnings: list[str] = field(default_factory=list)
     channels_used: tuple[str, ...] = ()
     lang: str | None = None
+    # What a confidence step reads besides the products (``matching.confidence``): e.g. the learned
+    # model's best HS6 and its probability; None when the classifier has no such evidence.
+    evidence: dict[str, Any] | None = None
 
 
 def _vectorizers():  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ import numpy as np
 
 
 from matching.config import MatchConfig
+from matching.confidence import assess
 from matching.errors import ConfigError, RelocmatchError
 from matching.explain import cited_product, explain
 from matching.features import FEATURE_NAMES, feature_columns, tie_keys
@@ -453,6 +454,12 @@ class Matcher:
             return LineResult(line=line, status="error", errors=(f"{type(exc).__name__}: {exc}",),
                               warnings=tuple(line.messages))
 
+    def _judged(self, lr: LineResult, cls_result: Any) -> LineResult:
+        """The line with its calibrated confidence (``matching.confidence``: low → low_confidence)."""
+        evidence = None if cls_result is None or isinstance(cls_result, BaseException) else getattr(
+            cls_result, "evidence", None)
+        return assess(lr, evidence)
+
     def _engine_info(self, channels: set[str], seconds: float) -> dict[str, Any]:
         return {
             "version": ENGINE_VERSION,
@@ -466,7 +473,8 @@ class Matcher:
 
     # -- public API ------------------------------------------------------------------------------
     def match(self, lines: Sequence[BomLine], *, progress: Progress | None = None, chunk: int = 128) -> MatchResult:
-        """Match every line; each comes out with a status (matched/no_candidate/skipped/error).
+        """Match every line; each comes out with a status (matched/low_confidence/no_producer/
+        no_candidate/skipped/error) and a calibrated confidence.
 
         Lines are classified in batches (the semantic channel embeds a batch at once), each
         distinct (description, code) once: purchasing files repeat lines.
@@ -532,8 +540,8 @@ class Matcher:
                     out.append(replace(prev, line=ln, warnings=tuple(ln.messages) + line_checks(ln)[1] + tuple(own)))
                 else:
                     c = classified.get(key) if ln.status != "skipped" else None
-                    lr = self._one(ln, c, self.config, self.buyer, activity_cache)
-                    if (lr.status in ("matched", "no_candidate") and lr.warnings[: len(ln.messages)] == tuple(ln.messages)
+                    lr = self._judged(self._one(ln, c, self.config, self.buyer, activity_cache), c)
+                    if (lr.status in ("matched", "low_confidence", "no_candidate") and lr.warnings[: len(ln.messages)] == tuple(ln.messages)
                             and not line_checks(ln)[1]):
                         done[key] = lr
                     out.append(lr)
@@ -549,7 +557,7 @@ class Matcher:
             c: Any = self.classifier.classify(line.description or "", line.code or line.code_raw)
         except Exception as exc:  # noqa: BLE001
             c = exc
-        return self._one(line, c, self.config, self.buyer)
+        return self._judged(self._one(line, c, self.config, self.buyer), c)
 
     def search(
         self,
@@ -584,12 +592,12 @@ class Matcher:
                 products = list(self.classifier.classify(text, parsed_code).products) if (text or code) else []
             except Exception:  # noqa: BLE001
                 products = []
-            return self._rank_line(line, products, [act], [], config, ll)
+            return self._judged(self._rank_line(line, products, [act], [], config, ll), None)
         try:
             c: Any = self.classifier.classify(text or "", parsed_code)
         except Exception as exc:  # noqa: BLE001
             c = exc
-        return self._one(line, c, config, ll)
+        return self._judged(self._one(line, c, config, ll), c)
 
 
 __all__ = ["Matcher", "MatchResult"]

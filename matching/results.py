@@ -20,7 +20,7 @@ from matching.types import LineResult, SupplierMatch
 SCHEMA_VERSION = "1.0"
 
 FLAT_COLUMNS = (
-    "line", "sheet", "status", "description", "code", "origin_country", "annual_value_eur",
+    "line", "sheet", "status", "confidence", "confidence_probability", "description", "code", "origin_country", "annual_value_eur",
     "product_code", "product_label", "activity_naf", "activity_label",
     "rank", "tier", "siret", "name", "naf", "commune", "postcode", "departement", "region",
     "distance_km", "score", "reasons", "tie_note", "priority", "priority_reason", "warnings", "errors",
@@ -46,13 +46,17 @@ def _num(v: float | None, nd: int = 4) -> float | None:
 
 
 def summarise(lines: Sequence[LineResult]) -> dict[str, Any]:
-    """Counts per status, lines with a regional supplier, and value-weighted shares.
+    """Counts per status (``low_confidence``: suppliers shown but to be checked), lines per
+    confidence band, lines with a regional supplier, and value-weighted shares.
 
     ``value_share_*``: share of the annual import value (lines that give one) whose line has a
     regional supplier, only national ones, or none; None when no line gives a value.
     """
-    s: dict[str, Any] = {"lines": len(lines), "matched": 0, "no_candidate": 0, "no_producer": 0, "skipped": 0,
-                        "error": 0, "services": sum(1 for lr in lines if lr.kind == "service")}
+    s: dict[str, Any] = {"lines": len(lines), "matched": 0, "low_confidence": 0, "no_candidate": 0, "no_producer": 0,
+                        "skipped": 0, "error": 0, "services": sum(1 for lr in lines if lr.kind == "service")}
+    # lines per confidence band (skipped and failed lines carry none)
+    s["confidence"] = {b: sum(1 for lr in lines if lr.confidence is not None and lr.confidence.band == b)
+                       for b in ("high", "medium", "low")}
     with_regional = 0
     tot = reg = nat = none = 0.0
     for lr in lines:
@@ -128,6 +132,7 @@ def line_result_to_dict(lr: LineResult, priority: Any = None) -> dict[str, Any]:
         "sheet": line.sheet,
         "status": lr.status,
         "kind": lr.kind,
+        "confidence": lr.confidence.to_dict() if lr.confidence is not None else None,
         "input": {
             "description": line.description,
             "code": line.code,
@@ -183,8 +188,10 @@ def flatten_dict(result: dict[str, Any], *, lang: str = "fr") -> list[dict[str, 
         p = ln.get("product") or (ln.get("products") or [{}])[0]  # the product shown, as the reasons cite it
         a = (ln.get("activities") or [{}])[0]
         pr = ln.get("priority") or {}
+        conf = ln.get("confidence") or {}
         base = {
             "line": ln.get("line"), "sheet": ln.get("sheet"), "status": ln.get("status"),
+            "confidence": conf.get("band"), "confidence_probability": conf.get("probability"),
             "description": inp.get("description"), "code": inp.get("code_raw") or inp.get("code"),
             "origin_country": inp.get("origin_country"), "annual_value_eur": inp.get("annual_value_eur"),
             "product_code": p.get("code"), "product_label": p.get("label"),

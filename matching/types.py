@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 LineStatus = Literal["ok", "warning", "skipped"]
-ResultStatus = Literal["matched", "no_candidate", "no_producer", "skipped", "error"]
+ResultStatus = Literal["matched", "low_confidence", "no_candidate", "no_producer", "skipped", "error"]
+ConfidenceBand = Literal["high", "medium", "low"]
 LineKind = Literal["goods", "service"]
 Tier = Literal["regional", "national"]
 
@@ -120,6 +121,18 @@ class SupplierMatch:
 
 
 @dataclass(frozen=True)
+class Confidence:
+    """How far a line's answer can be trusted: the estimated probability that its suppliers hold
+    a right producing activity (calibrated on labelled lines, ``matching.confidence``) and its band."""
+
+    probability: float  # [0, 1]
+    band: ConfidenceBand
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"probability": round(self.probability, 3), "band": self.band}
+
+
+@dataclass(frozen=True)
 class LineResult:
     line: BomLine
     status: ResultStatus
@@ -133,3 +146,4 @@ class LineResult:
     other_activities: tuple[ActivityGuess, ...] = ()
     # the product shown for the line: the one its first supplier's reasons cite (None: products[0])
     product: ProductGuess | None = None
+    confidence: Confidence | None = None  # None only where nothing was read (skipped, error)

@@ -226,6 +226,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_producer": ("Aucun producteur français crédible dans le catalogue", "No credible French producer in the catalog"),
     "no_provider": ("Aucun prestataire de ce service dans le catalogue", "The catalog holds no provider of this service"),
     "service_line": ("Prestation de service", "Service"),
+    "confidence": ("Confiance", "Confidence"),
+    "conf_high": ("élevée", "high"),
+    "conf_medium": ("moyenne", "medium"),
+    "conf_low": ("faible", "low"),
+    "confidence_help": ("Probabilité estimée qu'un bon fournisseur figure parmi les dix proposés (calibrée sur les "
+                        "lignes de développement)", "Estimated probability that a right supplier is among the ten "
+                        "shown (calibrated on the development lines)"),
+    "low_confidence": ("Confiance faible : fournisseurs à vérifier", "Low confidence: check these suppliers"),
     "line_error": ("Ligne non traitée", "Line not processed"),
     "top_regional": ("Fournisseurs {region}", "{region} suppliers"),
     "top_national": ("Ailleurs en France", "Elsewhere in France"),

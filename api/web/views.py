@@ -145,6 +145,7 @@ def summarize(result: Mapping[str, Any]) -> dict[str, Any]:
         "lines": len(lines),
         "skipped": sum(1 for ln in result.get("lines", []) if ln.get("status") == "skipped"),
         "matched": sum(1 for ln in lines if ln.get("status") == "matched"),
+        "low_confidence": sum(1 for ln in lines if ln.get("status") == "low_confidence"),
         "no_candidate": sum(1 for ln in lines if ln.get("status") == "no_candidate"),
         "no_producer": sum(1 for ln in lines if ln.get("status") == "no_producer"),
         "services": sum(1 for ln in lines if ln.get("kind") == "service"),

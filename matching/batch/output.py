@@ -30,7 +30,7 @@ from matching.batch.rows import LINES_SCHEMA, SUPPLIERS_SCHEMA
 _ESCAPE = set('"#%\'*/:=?\\\x7f{[]^') | {chr(i) for i in range(1, 32)}
 
 SUMMARY_COLUMNS = (
-    "company", "source", "status", "lines", "items", "matched", "no_candidate", "skipped", "error",
+    "company", "source", "status", "lines", "items", "matched", "low_confidence", "no_candidate", "skipped", "error",
     "with_regional", "regional_share", "no_producer_lines", "value_total_eur", "value_covered_eur",
     "value_share_covered", "value_share_regional", "suppliers", "engine", "finished_at", "reason",
 )
@@ -106,7 +106,8 @@ def _install(staged: Path | None, final: Path) -> None:
 def counts(lines: pa.Table, n_suppliers: int) -> dict[str, Any]:
     """The per-company figures of summary.csv, from its output lines."""
     rows = lines.select(["status", "n_suppliers", "n_regional", "annual_value_eur"]).to_pylist()
-    c: dict[str, Any] = {"lines": len(rows), "matched": 0, "no_candidate": 0, "skipped": 0, "error": 0}
+    c: dict[str, Any] = {"lines": len(rows), "matched": 0, "low_confidence": 0, "no_candidate": 0, "skipped": 0,
+                         "error": 0}
     tot = covered = regional = 0.0
     with_reg = 0
     for r in rows:

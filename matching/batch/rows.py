@@ -28,6 +28,7 @@ INPUT_SCHEMA = pa.schema([
 LINES_SCHEMA = pa.schema([
     ("company", pa.string()), ("line_id", pa.string()), ("seq", pa.int64()), ("source", pa.string()),
     ("row", pa.int64()), ("sheet", pa.string()), ("status", pa.string()),
+    ("confidence", pa.string()), ("confidence_probability", pa.float64()),  # band, calibrated probability
     ("description", pa.string()), ("code", pa.string()), ("code_raw", pa.string()),
     ("origin_country", pa.string()), ("annual_value_eur", pa.float64()),
     ("product_code", pa.string()), ("product_label", pa.string()), ("product_score", pa.float64()),
@@ -55,7 +56,7 @@ UNION_SCHEMA = pa.schema(
     + [f for f in SUPPLIERS_SCHEMA if f.name not in LINES_SCHEMA.names]
 )
 
-STATUSES = ("matched", "no_candidate", "skipped", "error")
+STATUSES = ("matched", "low_confidence", "no_producer", "no_candidate", "skipped", "error")
 
 
 def _none(v: Any) -> Any:
@@ -106,9 +107,11 @@ def result_rows(company: str, inputs: list[dict[str, Any]], result_dict: dict[st
         reg = [m for m in s if m["tier"] == "regional"]
         nat = [m for m in s if m["tier"] == "national"]
         pr = ln.get("priority") or {}
+        conf = ln.get("confidence") or {}
         lines.append({
             "company": company, "line_id": inp["line_id"], "seq": inp["seq"], "source": inp["source"],
             "row": inp["row"], "sheet": inp["sheet"], "status": ln["status"],
+            "confidence": conf.get("band"), "confidence_probability": conf.get("probability"),
             "description": inp["description"], "code": inp["code"], "code_raw": inp["code_raw"],
             "origin_country": inp["origin_country"], "annual_value_eur": inp["annual_value_eur"],
             "product_code": p.get("code"), "product_label": p.get("label"), "product_score": p.get("score"),

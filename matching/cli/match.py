@@ -39,33 +39,81 @@ def _best(lr, tier: str) -> str:  # noqa: ANN001
     return "—"
 
 
-def print_summary(result, console, top: int = 10) -> None:  # noqa: ANN001
-    """The per-line table and the totals, readable in a terminal."""
+BAND_FR = {"high": "élevée", "medium": "moyenne", "low": "faible"}
+_BAND_STYLE = {"high": "green", "medium": "yellow", "low": "red"}
+
+
+def confidence_cell(lr) -> str:  # noqa: ANN001
+    """'élevée 0.97' coloured by band, '—' when the line carries none (skipped, error)."""
+    c = lr.confidence
+    if c is None:
+        return "—"
+    return f"[{_BAND_STYLE[c.band]}]{BAND_FR[c.band]} {c.probability:.2f}[/]"
+
+
+_STATUS_FR = {"matched": "trouvé", "low_confidence": "à vérifier", "no_candidate": "sans candidat",
+              "skipped": "ignorée", "error": "erreur"}
+
+
+def _status_cell(lr) -> str:  # noqa: ANN001
+    """The status in words (the JSON keeps the contract's names), most telling first: a narrow
+    column shows its start."""
+    word = _STATUS_FR.get(lr.status, lr.status)
+    if lr.errors:
+        return f"{word} : {lr.errors[0]}"
+    if lr.status == "no_producer":
+        return "sans prestataire" if lr.kind == "service" else "sans producteur français"
+    if lr.status in ("skipped", "no_candidate") and lr.warnings:
+        return f"{word} : {lr.warnings[-1]}"
+    return word
+
+
+_FLEX = (("description", 3), ("produit", 2), ("activité", 2), ("régional", 3), ("national", 3), ("statut", 2))
+
+
+def _columns(width: int, top: int) -> list[tuple[str, int, dict]]:
+    """Fixed widths that fill ``width`` (at most 200): line number and confidence fixed, the text
+    columns share the rest by weight; 2 characters of padding per column."""
+    fixed = {"ligne": 6, "confiance": 13}
+    room = max(min(width, 200) - 2 * (len(fixed) + len(_FLEX)) - sum(fixed.values()), 6 * len(_FLEX))
+    total = sum(w for _, w in _FLEX)
+    flex = {name: max(6, room * w // total) for name, w in _FLEX}
+    flex["description"] += room - sum(flex.values())
+    cols: list[tuple[str, int, dict]] = [("ligne", fixed["ligne"], {"justify": "right"})]
+    for name, _ in _FLEX[:3]:
+        cols.append((name, flex[name], {}))
+    cols.append(("confiance", fixed["confiance"], {}))
+    for name, _ in _FLEX[3:]:
+        label = f"{name} (1er du top {top})" if name in ("régional", "national") else name
+        cols.append((label, flex[name], {}))
+    return cols
+
+
+def print_summary(result, console, top: int = 10, *, out: Path | None = None) -> None:  # noqa: ANN001
+    """The per-line table and the totals, readable in a terminal of 120 columns or more.
+
+    Why truncate: a wrapped 8-column row becomes five screen lines and the table stops being
+    a table; each cell keeps one line (ellipsis) and the full texts are in the file written
+    (``--out``), which the last line names."""
+    from rich import box
     from rich.table import Table
 
-    t = Table(title="relocmatch — meilleurs fournisseurs par ligne", show_lines=False, expand=False)
-    for col, kw in (("ligne", {"justify": "right"}), ("description", {"max_width": 34}), ("produit", {"max_width": 30}),
-                    ("activité", {"max_width": 26}), (f"meilleur régional (top {top})", {"max_width": 44}),
-                    (f"meilleur national (top {top})", {"max_width": 44}), ("statut", {"max_width": 40})):
-        t.add_column(col, overflow="fold", **kw)
+    t = Table(title="relocmatch — meilleurs fournisseurs par ligne", box=box.SIMPLE_HEAD, pad_edge=False,
+              padding=(0, 1), expand=False)
+    for col, width, kw in _columns(console.width, top):
+        t.add_column(col, width=width, overflow="ellipsis", no_wrap=True, **kw)
     for lr in result.lines:
         p = lr.product or (lr.products[0] if lr.products else None)  # the one the reasons cite
         a = lr.activities[0] if lr.activities else None
-        status = lr.status
-        if lr.errors:
-            status = f"{lr.status}: {_short(lr.errors[0], 40)}"
-        elif lr.status == "no_producer":
-            status = "no_producer: " + ("aucun prestataire" if lr.kind == "service" else "aucun producteur français")
-        elif lr.status in ("skipped", "no_candidate") and lr.warnings:
-            status = f"{lr.status}: {_short(lr.warnings[-1], 40)}"
         t.add_row(
             str(lr.line.row),
-            ("(prestation) " if lr.kind == "service" else "") + _short(lr.line.description, 34),
-            f"{p.code} {_short(p.label, 22)}" if p else "—",
-            f"{a.naf} {_short(a.label, 18)}" if a else "—",
+            ("(prestation) " if lr.kind == "service" else "") + _short(lr.line.description, 60),
+            f"{p.code} {_short(p.label, 40)}" if p else "—",
+            f"{a.naf} {_short(a.label, 30)}" if a else "—",
+            confidence_cell(lr),
             _best(lr, "regional"),
             _best(lr, "national"),
-            status,
+            _short(_status_cell(lr), 80),
         )
     console.print(t)
     if not ((result.engine or {}).get("config") or {}).get("buyer"):
@@ -74,12 +122,20 @@ def print_summary(result, console, top: int = 10) -> None:  # noqa: ANN001
         console.print(NO_BUYER_NOTE[0])  # once for the table, not on every supplier's reasons
     s = result.summary
     share = s.get("value_share_regional")
+    bands = s.get("confidence") or {}
     console.print(
-        f"{s['lines']} lignes : {s['matched']} avec fournisseurs, {s['no_candidate']} sans candidat, "
+        f"{s['lines']} lignes : {s['matched']} avec fournisseurs, {s.get('low_confidence', 0)} à vérifier "
+        f"(confiance faible), {s['no_candidate']} sans candidat, "
         f"{s.get('no_producer', 0)} sans producteur français, {s.get('services', 0)} prestations de service, "
         f"{s['skipped']} ignorées, {s['error']} en erreur ; {s['with_regional']} avec un fournisseur de la région"
         + (f" ({share:.0%} de la valeur importée)" if share is not None else "")
     )
+    if bands:
+        console.print(f"confiance : {bands.get('high', 0)} élevée, {bands.get('medium', 0)} moyenne, "
+                      f"{bands.get('low', 0)} faible (probabilité estimée qu'un bon fournisseur soit dans la liste)",
+                      style="dim")
+    console.print(f"textes complets dans {out}" if out is not None else
+                  "textes tronqués : --out FICHIER.xlsx (ou .csv/.json) écrit les textes complets", style="dim")
     eng = result.engine
     if eng and not eng.get("semantic"):
         console.print("canal sémantique : non utilisé (lexical seulement)", style="dim")
@@ -148,7 +204,7 @@ def match(
         con = Console()
         if not con.is_terminal:
             con = Console(width=200)
-        print_summary(result, con, top)
+        print_summary(result, con, top, out=out)
         if out is not None:
             err.print(f"résultat écrit dans {out}")
 
@@ -197,6 +253,9 @@ def search(
             for r in m.reasons:
                 if r.contribution > 0 or r.signal in ("activity", "geography"):
                     con.print(f"      · {r.text_en if lang == 'en' and r.text_en else r.text}", highlight=False)
+        if lr.confidence is not None:
+            c = lr.confidence
+            con.print(f"confiance : {BAND_FR[c.band]} ({c.probability:.2f})", highlight=False)
         if lr.status != "matched":
             con.print(f"statut : {lr.status}")
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +68,7 @@ class ProductUnderstanding(ProductClassifier):
         self._cls_of_cn8 = np.array([pos.get(c[:6], -1) for c in self.codes])
         self._last: dict[str, tuple] = {}
         self._last_lock = threading.Lock()
+        self._tls = threading.local()  # this thread's last batch: exact under concurrent requests
 
     # ------------------------------------------------------------------ channels
     def _lex_compose(self, texts: list[str]) -> np.ndarray:
@@ -107,9 +108,33 @@ class ProductUnderstanding(ProductClassifier):
             m = np.sqrt(proba)[:, np.maximum(self._cls_of_cn8, 0)] * (self._cls_of_cn8 >= 0)
             score = (1 - self.model_share) * score + self.model_share * m
             channels = (*channels, "model")
+        last = {t: (parses[i], None if proba is None else proba[i]) for i, t in enumerate(texts)}
+        self._tls.last = last
         with self._last_lock:
-            self._last = {t: (parses[i], None if proba is None else proba[i]) for i, t in enumerate(texts)}
+            self._last = last
         return np.clip(score, 0.0, 1.0), langs, channels
+
+    def classify_many(self, texts: Sequence[str], codes: Sequence[str | None] | None = None, *,  # type: ignore[override]
+                      top_k: int = 10) -> list[ClassifyResult]:
+        """The classifier's results, each with ``evidence``: the learned model's best HS6, its
+        probability and whether it shares the heading of the final best product (read by
+        ``matching.confidence``; computed in the same batch, nothing scored twice)."""
+        self._tls.last = {}
+        results = super().classify_many(texts, codes, top_k=top_k)
+        last = getattr(self._tls, "last", None) or {}
+        classes = self.artifact.model.classes
+        out = []
+        for t, r in zip(texts, results):
+            proba = last.get(t or "", (None, None))[1]
+            if proba is None:
+                out.append(r)
+                continue
+            j = int(np.argmax(proba))
+            top_hs6 = str(classes[j])
+            agree = bool(r.products and r.products[0].code[:4] == top_hs6[:4])
+            out.append(replace(r, evidence={"model_hs6": top_hs6, "model_p": round(float(proba[j]), 4),
+                                            "model_agree_hs4": agree}))
+        return out
 
     # ------------------------------------------------------------------ entry point
     def understand_many(self, texts: Sequence[str], codes: Sequence[str | None] | None = None, *,

@@ -13,7 +13,7 @@ from matching.batch import make_engine, run_batch
 from matching.batch.output import read_dataset
 from matching.bom import read_bom
 
-STATUSES = {"matched", "no_candidate", "no_producer", "skipped", "error"}
+STATUSES = {"matched", "low_confidence", "no_candidate", "no_producer", "skipped", "error"}
 
 
 def _summary(out: Path) -> dict[str, dict]:

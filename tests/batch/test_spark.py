@@ -72,5 +72,6 @@ def test_devset_table_identical(tmp_path: Path, settings, spark) -> None:
     assert rs.lines == 305
     _assert_same(lo, so)
     lines = read_dataset(so, "lines")
-    assert lines.num_rows == 305 and set(lines["status"].to_pylist()) <= {"matched", "no_candidate", "no_producer", "error", "skipped"}
+    assert lines.num_rows == 305 and set(lines["status"].to_pylist()) <= {"matched", "low_confidence", "no_candidate", "no_producer",
+                                                                           "error", "skipped"}
     assert sum(s == "matched" for s in lines["status"].to_pylist()) > 280

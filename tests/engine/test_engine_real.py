@@ -36,11 +36,11 @@ def test_a_real_bom_comes_out_whole_with_statuses(matcher, data_dir):
     res = matcher.match(bom.lines)
     assert len(res.lines) == len(bom.lines)
     statuses = {lr.status for lr in res.lines}
-    assert statuses <= {"matched", "no_candidate", "no_producer", "skipped", "error"}
+    assert statuses <= {"matched", "low_confidence", "no_candidate", "no_producer", "skipped", "error"}
     s = res.summary
-    assert s["lines"] == s["matched"] + s["no_candidate"] + s["skipped"] + s["error"]
+    assert s["lines"] == sum(s[k] for k in ("matched", "low_confidence", "no_candidate", "no_producer", "skipped", "error"))
     assert s["error"] == 0
-    assert s["matched"] >= 0.8 * len(bom.items)
+    assert s["matched"] + s["low_confidence"] >= 0.8 * len(bom.items)  # lines shown with suppliers (low: to check)
     assert s["with_regional"] > 0
     d = json.loads(json.dumps(result_to_dict(res)))
     assert d["catalog"]["schema_version"]

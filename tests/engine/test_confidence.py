@@ -1,0 +1,148 @@
+"""The calibrated per-line confidence: the shipped model, its monotony in the evidence, the
+low_confidence status end to end (CLI), the export columns and the 120-column console table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from matching.confidence import FEATURES, ConfidenceModel, assess, default_model
+from matching.errors import DataError
+from matching.types import BomLine, LineResult
+
+NONSENSE = "qxv zzkr brumf"  # not one of the fitting script's made-up lines
+
+
+@pytest.fixture(scope="module")
+def lexical_matcher(irep_catalog_dir, data_dir):
+    from matching.config import MatchConfig
+    from matching.pipeline import Matcher
+
+    return Matcher.from_catalog(irep_catalog_dir, MatchConfig(semantic=False), data_dir=data_dir)
+
+
+def _line(desc: str, code: str | None = None, row: int = 1) -> BomLine:
+    return BomLine(row=row, description=desc, code=(code or "").replace(".", "") or None, code_raw=code)
+
+
+def test_shipped_model_is_versioned_and_has_bands_in_order():
+    m = default_model()
+    assert m.features == FEATURES
+    assert 0.0 < m.low < m.high < 1.0
+    assert m.fit and m.fit["target"] == "naf_hit@10"
+    assert not any(s.startswith("blind") for s in m.fit["sets"])  # never fitted on the blind sets
+
+
+def test_model_json_errors_say_what_is_wrong():
+    d = default_model().to_dict()
+    with pytest.raises(DataError, match="version"):
+        ConfidenceModel.from_dict({**d, "version": "confidence-0"})
+    with pytest.raises(DataError, match="features"):
+        ConfidenceModel.from_dict({**d, "features": ["product_score"]})
+    with pytest.raises(DataError, match="bands"):
+        ConfidenceModel.from_dict({**d, "bands": {"high": 0.4, "low": 0.6}})
+    assert ConfidenceModel.from_dict(d).probability({f: 0.5 for f in FEATURES}) == pytest.approx(
+        default_model().probability({f: 0.5 for f in FEATURES}))
+
+
+def test_skipped_and_failed_lines_carry_no_confidence_and_no_candidate_is_low():
+    line = _line("x")
+    assert assess(LineResult(line=line, status="skipped")).confidence is None
+    assert assess(LineResult(line=line, status="error")).confidence is None
+    nc = assess(LineResult(line=line, status="no_candidate"))
+    assert nc.confidence.band == "low" and nc.confidence.probability == 0.0 and nc.status == "no_candidate"
+
+
+@pytest.mark.parametrize(("text", "code"), [("Pompe centrifuge 3 kW", "8413.70"), ("roulement à billes", "8482.10"),
+                                            ("Tôle acier inox 2 mm", "7219.34")])
+def test_a_correct_code_raises_the_confidence(lexical_matcher, text, code):
+    without, with_code = lexical_matcher.match([_line(text), _line(text, code, 2)]).lines
+    assert with_code.confidence.probability > without.confidence.probability
+    assert with_code.confidence.band == "high"
+
+
+def test_nonsense_line_is_low_confidence_with_suppliers_kept_and_a_reason(lexical_matcher):
+    real, junk = lexical_matcher.match([_line("Roulement à billes 6204 2RS"), _line(NONSENSE, row=2)]).lines
+    assert real.status == "matched" and real.confidence.band == "high"
+    assert junk.status == "low_confidence" and junk.confidence.band == "low"
+    assert junk.confidence.probability < default_model().low < real.confidence.probability
+    assert junk.suppliers  # kept, flagged for review
+    reason = junk.warnings[-1]
+    assert "confiance faible" in reason and "à vérifier" in reason and "low confidence" in reason
+
+
+def test_no_producer_keeps_precedence_over_low_confidence(lexical_matcher):
+    (cocoa,) = lexical_matcher.match([_line("Fèves de cacao brutes", "1801.00")]).lines
+    assert cocoa.status == "no_producer" and cocoa.confidence is not None
+
+
+def test_summary_counts_low_confidence_and_bands(lexical_matcher):
+    res = lexical_matcher.match([_line("Roulement à billes"), _line(NONSENSE, row=2), _line("300", row=3)])
+    s = res.summary
+    assert s["low_confidence"] == 1
+    assert sum(s["confidence"].values()) == 2  # the skipped "300" carries none
+    assert s["confidence"]["low"] >= 1
+
+
+def test_export_has_the_confidence_columns(lexical_matcher):
+    from matching.results import FLAT_COLUMNS, export_result, flatten
+
+    res = lexical_matcher.match([_line("Roulement à billes"), _line(NONSENSE, row=2)])
+    rows = flatten(res)
+    assert "confidence" in FLAT_COLUMNS and "confidence_probability" in FLAT_COLUMNS
+    by_status = {r["status"]: r for r in rows}
+    assert by_status["matched"]["confidence"] == "high"
+    assert by_status["low_confidence"]["confidence"] == "low"
+    assert 0.0 <= by_status["low_confidence"]["confidence_probability"] < 0.5
+    buf = io.StringIO()
+    export_result(res, buf, "csv")
+    table = list(csv.DictReader(io.StringIO(buf.getvalue().lstrip("\ufeff"))))
+    assert {r["confidence"] for r in table} == {"high", "low"}
+
+
+def test_console_table_fits_120_columns_and_names_the_file(lexical_matcher, tmp_path):
+    from rich.console import Console
+
+    from matching.cli.match import print_summary
+
+    long = ("Roulement à billes étanche 6204-2RS C3 graisse haute température pour moteur de convoyeur "
+            "ligne d'emballage n°3 atelier B")
+    res = lexical_matcher.match([_line(long), _line(NONSENSE, row=2), _line("Vis CHC M6x20 inox A2", row=3)])
+    con = Console(width=120, record=True, color_system=None)
+    out = tmp_path / "r.xlsx"
+    print_summary(res, con, 10, out=out)
+    text = con.export_text()
+    lines = text.splitlines()
+    assert max(len(x) for x in lines) <= 120
+    assert "confiance" in text and "élevée" in text and "faible" in text
+    assert "à vérifier" in text
+    assert long not in text and "…" in text  # truncated in the table...
+    assert f"textes complets dans {out}" in " ".join(text.split())  # ...complete in the file
+    table_rows = [x for x in lines if re.match(r"^\s*[123]\s{2,}\S", x)]
+    assert len(table_rows) == 3  # one screen line per BOM line, no wrapping
+
+
+runner = CliRunner()
+
+
+def test_cli_json_carries_confidence_and_low_confidence_status(tmp_path, irep_catalog_dir):
+    from matching.cli import app
+
+    bom = tmp_path / "b.csv"
+    bom.write_text(f"Désignation;Code douanier;Quantité\nRoulement à billes;8482.10;10\n{NONSENSE};;5\n"
+                   "Vis CHC M6x20 inox A2;;200\n", encoding="utf-8")
+    r = runner.invoke(app, ["match", str(bom), "--catalog", str(irep_catalog_dir), "--no-semantic", "--quiet",
+                            "--format", "json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output[r.output.index("{"):])
+    lines = {ln["input"]["description"]: ln for ln in d["lines"]}
+    assert lines["Roulement à billes"]["status"] == "matched"
+    assert lines["Roulement à billes"]["confidence"]["band"] == "high"
+    junk = lines[NONSENSE]
+    assert junk["status"] == "low_confidence" and junk["confidence"]["band"] == "low" and junk["suppliers"]
+    assert d["summary"]["low_confidence"] == 1
