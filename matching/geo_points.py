@@ -13,7 +13,8 @@ third-nearest commune of other départements (it sits among another département
 or when no three communes of its own département lie within ``FAR_KM`` (the point is out of
 the département's extent whatever surrounds it). Islands (Ouessant, 25 km) and remote
 communes pass: nothing of another département is nearer. Overseas départements and
-collectivities (archipelagos, Guyane) do not tile like this and are not checked.
+collectivities (archipelagos, Guyane) do not tile like this: there only a flipped longitude
+is recognised (Guadeloupe communes written at +61.5°).
 
 Repairs, most trusted first: the longitude's sign flipped back when that lands the point among
 its own communes (``mairie-sign``); else the median point of the other communes sharing its
@@ -30,7 +31,8 @@ import numpy as np
 EARTH_KM = 6371.0088
 OWN_KM = 15.0  # no 3 communes of its own département within this: suspicious
 OTHER_RATIO = 3.0  # ... and the other départements' communes are this much nearer
-FLIP_OWN_KM = 5.0  # a flipped longitude is accepted when it lands this close to its own communes
+FLIP_OWN_KM = 10.0  # a flipped longitude is accepted when it lands this close (or 1.5 × the
+# département's median spacing) to its own communes
 FLIP_MIN_KM = 8.0  # ... and the written point was at least this far from them
 FAR_KM = 60.0  # no 3 communes of its own département within this: outside it, whatever is around
 NEIGHBOURS = 40
@@ -87,22 +89,38 @@ def check_points(codes: list[str], deps: list[str], lat: np.ndarray, lon: np.nda
     """The displaced points among ``codes`` and their repair (see the module docstring)."""
     codes_a, dep = np.asarray(codes, dtype=object), np.asarray(deps, dtype=object)
     lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-    P = _xyz(lat, lon)
-    own, other = _third_nearest(P, dep, P, dep, skip_self=True)
     checked = np.array([not str(d).startswith(UNCHECKED_PREFIXES) for d in dep])
+    written_lon = lon.copy()
+    lon = lon.copy()
+    # A flipped longitude is recognised by where its mirror lands. Neighbouring communes flipped
+    # together (three Basque villages) hide each other, so the test is repeated on the points as
+    # repaired so far until no new flip appears.
+    flipped = np.zeros(len(codes), dtype=bool)
+    seen_km: dict[int, tuple[float, float]] = {}  # own/other km of a flipped point when it was found
+    for _ in range(4):
+        P = _xyz(lat, lon)
+        own, other = _third_nearest(P, dep, P, dep, skip_self=True)
+        cand = np.where((own > FLIP_MIN_KM) & ~flipped)[0]
+        if not len(cand):
+            break
+        flip_own, _ = _third_nearest(P, dep, _xyz(lat[cand], -lon[cand]), dep[cand], skip_self=False)
+        # "close" is relative to the département's own spacing (Guadeloupe's communes are ~10 km apart)
+        spacing = {d: float(np.median(own[(dep == d) & np.isfinite(own)])) for d in np.unique(dep[cand])}
+        tol = np.array([max(FLIP_OWN_KM, 1.5 * spacing[d]) for d in dep[cand]])
+        new = cand[(flip_own <= tol) & (flip_own * 2 < own[cand])]
+        if not len(new):
+            break
+        flipped[new] = True
+        seen_km.update({int(i): (float(own[i]), float(other[i])) for i in new})
+        lon[new] = -lon[new]
     among_others = (own > OWN_KM) & (own > OTHER_RATIO * other)
     outside = own > FAR_KM
-    # a flipped longitude is recognised by where its mirror lands (only far points are tried)
-    flipped = np.zeros(len(codes), dtype=bool)
-    cand = np.where(checked & (own > FLIP_MIN_KM))[0]
-    if len(cand):
-        flip_own, _ = _third_nearest(P, dep, _xyz(lat[cand], -lon[cand]), dep[cand], skip_self=False)
-        flipped[cand] = (flip_own <= FLIP_OWN_KM) & (flip_own * 3 < own[cand])
-    bad = checked & (among_others | outside | flipped)
+    bad = (checked & (among_others | outside)) | flipped
     if not bad.any():
         return []
 
     good = ~bad
+    lon = written_lon
     by_pc: dict[str, list[int]] = {}
     for i, pcs in enumerate(postcodes):
         if good[i]:
@@ -112,10 +130,11 @@ def check_points(codes: list[str], deps: list[str], lat: np.ndarray, lon: np.nda
                   for d in np.unique(dep[bad]) if (good & (dep == d)).any()}
     out = []
     for i in np.where(bad)[0]:
-        written = (float(lat[i]), float(lon[i]))
-        why = (f"3rd-nearest commune of its département {own[i]:.0f} km away"
-               + (f", of other départements {other[i]:.0f} km" if np.isfinite(other[i]) else ""))
-        if lat[i] == lon[i]:
+        written = (float(lat[i]), float(written_lon[i]))
+        o, t = seen_km.get(int(i), (own[i], other[i]))
+        why = (f"3rd-nearest commune of its département {o:.0f} km away"
+               + (f", of other départements {t:.0f} km" if np.isfinite(t) else ""))
+        if lat[i] == written_lon[i]:
             why = "latitude copied into the longitude; " + why
         if flipped[i]:
             out.append(PointRepair(str(codes_a[i]), str(dep[i]), written, (written[0], -written[1]), "mairie-sign",

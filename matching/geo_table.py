@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-GEO_TABLE_VERSION = "geo-3"  # bump when build_state, the point checks or the stored layout change
+GEO_TABLE_VERSION = "geo-7"  # bump when build_state, the point checks or the stored layout change
 _KEYS = ("communes", "communes_coords", "departements", "regions")
 
 
