@@ -14,10 +14,10 @@ from pathlib import Path
 
 
 def files_digest(keys: Iterable[str], data_dir: str | Path | None = None, *, extra: Iterable[Path] = (),
-                 salt: str = "") -> str:
+                 salt: str = "", missing_ok: bool = False) -> str:
     """SHA-256 (16 hex) over ``salt``, the bytes of the reference files ``keys`` (registry keys of
     ``matching.refdata``) and of the ``extra`` files (code, resource tables); a missing file is
-    a DataError naming it, as the loaders would raise."""
+    a DataError naming it, as the loaders would raise (or, with ``missing_ok``, part of the key)."""
     from matching import refdata
     from matching.errors import DataError
 
@@ -31,6 +31,9 @@ def files_digest(keys: Iterable[str], data_dir: str | Path | None = None, *, ext
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)
         except OSError:
+            if missing_ok:
+                h.update(b"missing")
+                continue
             raise DataError(f"missing or unreadable reference file for {name}", path=path) from None
         h.update(b"\x01")
     return h.hexdigest()[:16]
