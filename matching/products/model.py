@@ -32,18 +32,42 @@ N_WORD = 2**18
 N_CHAR = 2**18
 
 
+class _Hashing:
+    """``HashingVectorizer(alternate_sign=False, norm=None, dtype=float32)`` over one of the two
+    analyzers of ``matching.classify``, without scikit-learn (its import costs ~2 s of every
+    start-up): the same MurmurHash3 (x86, 32-bit, seed 0) of each UTF-8 n-gram, column
+    ``abs(hash) % n_features``, counts summed per column. ``tests/products/test_model.py``
+    checks the matrices against scikit-learn's."""
+
+    def __init__(self, analyzer, n_features: int) -> None:  # noqa: ANN001
+        self.analyzer, self.n_features = analyzer, n_features
+
+    def transform(self, docs: Sequence[str]):  # type: ignore[no-untyped-def]
+        import mmh3
+        import scipy.sparse as sp
+
+        indices: list[int] = []
+        indptr = [0]
+        n = self.n_features
+        for doc in docs:
+            indices.extend(abs(mmh3.hash(g, 0, signed=True)) % n for g in self.analyzer(doc))
+            indptr.append(len(indices))
+        X = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32),
+                           np.asarray(indptr, dtype=np.int32)), shape=(len(docs), n))
+        X.sum_duplicates()
+        return X
+
+
 class Featurizer:
-    """Line text → sparse feature rows (scikit-learn HashingVectorizer, no fitted state)."""
+    """Line text → sparse feature rows (hashed n-grams, no fitted state)."""
 
     def __init__(self, lexicon, *, n_word: int = N_WORD, n_char: int = N_CHAR) -> None:  # noqa: ANN001
-        from sklearn.feature_extraction.text import HashingVectorizer
+        from matching.classify import char_wb_ngrams, word_ngrams
 
         self.lexicon = lexicon
         self.n_word, self.n_char = n_word, n_char
-        self.word = HashingVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), n_features=n_word,
-                                      alternate_sign=False, norm=None, dtype=np.float32)
-        self.char = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=n_char,
-                                      alternate_sign=False, norm=None, dtype=np.float32)
+        self.word = _Hashing(word_ngrams, n_word)
+        self.char = _Hashing(char_wb_ngrams, n_char)
 
     def words(self, text: str, lang: str | None = None) -> tuple[str, str]:
         """(word-feature text, character-feature text) of one line."""

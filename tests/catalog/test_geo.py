@@ -101,6 +101,60 @@ def test_implausible_town_hall_points_fall_back_to_departement(geo):
         assert haversine_km(info.lat, info.lon, chef.lat, chef.lon) < 150
 
 
+# Issue 16, defect 7: points of the bundle far outside their own département, and where the
+# communes really are (IGN/COG town halls, to ~2 km): the repaired point must be near them.
+@pytest.mark.parametrize(("code", "written", "true_point"), [
+    ("60166", (49.46104, 49.46104), (49.476, 2.813)),   # Coudun: latitude copied into the longitude
+    ("91136", (48.079769, 7.357743), (48.709, 2.280)),  # Champlan (Essonne) at 7.36° E
+    ("01082", (47.477335, 0.262463), (45.993, 5.794)),  # Chanay (Ain) at 0.26° E
+])
+def test_displaced_town_hall_points_are_repaired_near_the_commune(geo, code, written, true_point):
+    info = geo.commune(code)
+    assert code in geo.implausible_points
+    repair = next(r for r in geo.repairs if r["code"] == code)
+    assert tuple(repair["written"]) == written
+    assert info.coords_source == repair["source"] != "mairie"
+    assert haversine_km(info.lat, info.lon, *true_point) < 10, (info.lat, info.lon)
+    # the point is now among its own département's communes
+    same_dep = [geo.commune(c) for c in geo._by_code if geo.commune(c).departement == info.departement][:400]
+    near = sorted(haversine_km(info.lat, info.lon, o.lat, o.lon) for o in same_dep if o.code != code and o.lat)
+    assert near[2] < 15
+
+
+def test_flipped_longitude_is_flipped_back_and_right_points_are_kept(geo):
+    smx = geo.commune("79270")  # Saint-Maixent-l'École, written at +0.2036° E
+    assert smx.coords_source == "mairie-sign" and smx.lon == pytest.approx(-0.203612)
+    # remote but right points stay: islands, border communes, mountains
+    for code in ("29155", "85113", "35236", "67468", "73047", "57463"):  # Ouessant, Yeu, Redon, Siltzheim, Bonneval
+        assert geo.commune(code).coords_source == "mairie", code
+    assert 50 <= len(geo.repairs) <= 300
+
+
+def test_check_points_on_a_made_up_map():
+    import numpy as np
+
+    from matching.geo_points import check_points
+
+    rng = np.random.default_rng(3)
+    # two départements side by side, 0.5° × 0.5°, 60 communes each on a jittered grid
+    codes, deps, lat, lon, pcs = [], [], [], [], []
+    for d, lon0 in (("01", 1.0), ("02", 1.6)):
+        for i in range(60):
+            codes.append(f"{d}{i:03d}")
+            deps.append(d)
+            lat.append(45.0 + (i % 8) * 0.06 + rng.uniform(-0.01, 0.01))
+            lon.append(lon0 + (i // 8) * 0.06 + rng.uniform(-0.01, 0.01))
+            pcs.append((f"{d}{i // 4:03d}",))
+    lat, lon = np.array(lat), np.array(lon)
+    lon[5] = 1.75  # commune 01005 written inside département 02
+    lat[70], lon[70] = 45.2, -1.7  # 02010 with its longitude's sign flipped
+    repairs = {r.code: r for r in check_points(codes, deps, lat, lon, pcs)}
+    assert set(repairs) == {"01005", "02010"}
+    assert repairs["02010"].source == "mairie-sign" and repairs["02010"].repaired == (45.2, 1.7)
+    r = repairs["01005"]
+    assert r.source == "postcode" and 1.0 <= r.repaired[1] <= 1.45
+
+
 def test_haversine_metz_nancy():
     d = haversine_km(49.1197, 6.1763, 48.6937, 6.1834)
     assert 45 < d < 50

@@ -67,6 +67,17 @@ def test_data_check_json_ok_on_real_data(data_dir: Path) -> None:
     assert report["coverage"]["hs2022_hs6"]["share"] >= 0.98
 
 
+def test_data_check_counts_and_shows_the_repaired_town_hall_points(data_dir: Path) -> None:
+    res = runner.invoke(app, ["data", "check", "--data", str(data_dir), "--json", "--no-coverage"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.stdout)["geo_point_repairs"]
+    assert rep["count"] >= 50 and sum(rep["by_source"].values()) == rep["count"]
+    chanay = next(e for e in rep["examples"] if e["code"] == "01082")
+    assert chanay["name"] == "Chanay" and chanay["written"] == [47.477335, 0.262463] and chanay["repaired"][1] > 5
+    res = runner.invoke(app, ["data", "check", "--data", str(data_dir), "--no-coverage"])
+    assert res.exit_code == 0 and f"repaired: {rep['count']}" in res.stdout and "01082 Chanay (01)" in res.stdout
+
+
 def test_data_check_empty_dir_exits_1_naming_missing_files(tmp_path: Path) -> None:
     res = runner.invoke(app, ["data", "check", "--data", str(tmp_path), "--json"])
     assert res.exit_code == 1
