@@ -264,7 +264,8 @@ def _dense_rows(m) -> np.ndarray:  # type: ignore[no-untyped-def]
 class ProductClassifier:
     """Built once from the reference data; ``classify`` is cheap and thread-safe for reads."""
 
-    def __init__(self, data_dir: str | Path | None = None, *, encoder: Encoder | None = None, semantic: bool | None = None) -> None:
+    def __init__(self, data_dir: str | Path | None = None, *, encoder: Encoder | None = None, semantic: bool | None = None,
+                 semantic_model: str | None = None) -> None:
         self._data_dir = data_dir
         # The label tables and the lexical index come from one cache folder keyed by the bytes of
         # the reference files and of the text tables: a start-up parses no CSV (``_lex_index``).
@@ -293,15 +294,34 @@ class ProductClassifier:
         self._map4 = np.array([pos4[c[:4]] for c in self.codes])
         self._hs6_set, self._hs4_set = set(self.hs6), set(self.hs4)
 
-        # semantic channel
+        # semantic channel: an injected encoder (tests) embeds the labels itself; the packaged
+        # models read their label embeddings from the built artifact (matching/products/semantic.py).
+        from matching.products import semantic as _sem
+
         self._encoder: Encoder | None = None
         self._emb: np.ndarray | None = None
+        self._labels = None  # LabelEmbeddings of a packaged model, loaded on first use
         self._sem_lock = threading.Lock()
+        self.semantic_model: str | None = None
+        self.semantic_unavailable: str | None = None  # why the channel is off although requested
+        self._sem_shares, self._sem_floor, self._sem_expansions = _SEM_SHARE, 0.0, True
         if semantic is not False:
             if encoder is None:
-                from matching.embed import default_encoder
+                key = _sem.model_key(semantic_model)
+                self.semantic_model = key
+                spec = _sem.MODELS[key]
+                self._sem_shares = spec.shares or _SEM_SHARE
+                self._sem_floor, self._sem_expansions = spec.cos_floor, spec.expansions
+                if key == "minilm":
+                    from matching.embed import default_encoder
 
-                encoder = default_encoder()
+                    encoder = default_encoder()  # None when the package is missing
+                elif _sem.available(key):
+                    encoder = _lazy_query_encoder(key)
+                if encoder is None:
+                    self.semantic_unavailable = f"package {spec.package} not installed"
+                else:
+                    self._packaged = True
             self._encoder = encoder
         self.semantic_requested = semantic
         self._activity_index: _ActivityIndex | None = None
@@ -440,7 +460,8 @@ class ProductClassifier:
         return self._encoder is not None
 
     def _embeddings(self) -> np.ndarray | None:
-        if self._encoder is None:
+        """Label embeddings of an injected encoder, or None (packaged models: ``_label_embeddings``)."""
+        if self._encoder is None or getattr(self, "_packaged", False):
             return None
         if self._emb is None:
             with self._sem_lock:
@@ -450,6 +471,33 @@ class ProductClassifier:
                     texts = [clean_label(self.label_en.get(c) or self.label_fr[c]) for c in self.codes]
                     self._emb = cached_embeddings("cn8_en", texts, self._encoder)
         return self._emb
+
+    def _label_embeddings(self):  # type: ignore[no-untyped-def]
+        """The packaged model's label embeddings from its artifact, loaded once (None: channel off).
+
+        Missing or stale artifact: an error when the channel was asked for (``semantic=True``),
+        else the channel is switched off and ``semantic_unavailable`` says why and how to build it.
+        """
+        if self._encoder is None or not getattr(self, "_packaged", False):
+            return None
+        if self._labels is None:
+            with self._sem_lock:
+                if self._labels is None and self._encoder is not None:
+                    from matching.products import semantic as _sem
+
+                    spec = _sem.MODELS[self.semantic_model or _sem.DEFAULT_MODEL]
+                    texts = _sem.label_texts_of(self.codes, self.label_fr, self.label_en, self.label_de, spec.max_chars)
+                    try:
+                        self._labels = _sem.load(self.semantic_model, codes=self.codes, texts=texts)
+                    except _sem.SemanticArtifactError as exc:
+                        if self.semantic_requested:
+                            raise
+                        import logging
+
+                        logging.getLogger(__name__).warning("semantic channel off: %s", exc)
+                        self.semantic_unavailable = str(exc)
+                        self._encoder = None
+        return self._labels
 
     # -------------------------------------------------------------- scoring
     def _query_texts(self, texts: Sequence[str]) -> tuple[list[str], list[str], list[str | None], list[float]]:
@@ -465,12 +513,16 @@ class ProductClassifier:
                 lex.append(" ".join(head_toks + toks))
             else:
                 lex.append(" ".join(toks))
+            langs.append(a.lang)
+            share = self._sem_shares.get(a.lang, self._sem_shares.get(None, 0.3))
+            if not self._sem_expansions:  # a multilingual model reads the line as written
+                sem.append(t or "")
+                shares.append(share)
+                continue
             own = set(analyze(t, expand=False).tokens)
             # Expansion words, once each and at most 10: the model's cost grows with length.
             extra = " ".join(list(dict.fromkeys(w for w in toks if w not in own))[:10])
             sem.append((t or "") + (" (" + extra + ")" if extra else ""))
-            langs.append(a.lang)
-            share = _SEM_SHARE.get(a.lang, 0.3)
             shares.append(share if a.lang == "en" or extra else min(share, _SEM_SHARE_NO_EXPANSION))
         return lex, sem, langs, shares
 
@@ -510,11 +562,12 @@ class ProductClassifier:
         score = w8 * s8 + w6 * g6 + w4 * s4[:, self._map4] + wc * gc
         channels: tuple[str, ...] = ("lexical",)
         emb = self._embeddings()
-        if emb is not None:
-            q = self._encoder(sem)  # type: ignore[misc]
+        labels = self._label_embeddings()
+        if (emb is not None or labels is not None) and self._encoder is not None:
+            q = self._encoder(sem)
             q = np.asarray(q, dtype=np.float32)
             q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-9)
-            cos = np.clip(q @ emb.T, 0.0, 1.0)
+            cos = labels.cosines(q, self._sem_floor) if labels is not None else np.clip(q @ emb.T, 0.0, 1.0)
             # Semantic evidence at HS4 too: the best CN8 cosine under each heading.
             share = np.array(shares, dtype=np.float32)[:, None]
             score = (1 - share) * score + share * cos
@@ -800,21 +853,36 @@ def _canonical(digits: str, clf: ProductClassifier) -> str | None:
     return None
 
 
-_CACHE: dict[tuple[str, bool | None], ProductClassifier] = {}
+def _lazy_query_encoder(key: str) -> Encoder:
+    """The query encoder of packaged model ``key``, loaded at its first call (not at import)."""
+
+    def encode(texts: list[str]) -> np.ndarray:
+        from matching.products.semantic import encoders
+
+        return encoders(key).query(texts)
+
+    return encode
+
+
+_CACHE: dict[tuple[str, bool | None, str | None], ProductClassifier] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def get_classifier(data_dir: str | Path | None = None, *, semantic: bool | None = None) -> ProductClassifier:
+def get_classifier(data_dir: str | Path | None = None, *, semantic: bool | None = None,
+                   semantic_model: str | None = None) -> ProductClassifier:
     """The process-wide classifier for a data directory (built on first call, then cached).
 
-    ``semantic=None`` uses the packaged model when installed, ``False`` forces lexical only.
+    ``semantic=None`` uses the packaged model when installed and its label embeddings are built,
+    ``False`` forces lexical only; ``semantic_model`` = ``minilm`` | ``e5`` (default
+    ``$RELOCMATCH_SEMANTIC_MODEL``, else minilm).
     """
+    from matching.products.semantic import model_key
     from matching.refdata import data_dir as _dd
 
-    key = (str(_dd(data_dir).resolve()), semantic)
+    key = (str(_dd(data_dir).resolve()), semantic, model_key(semantic_model) if semantic is not False else None)
     with _CACHE_LOCK:
         if key not in _CACHE:
-            _CACHE[key] = ProductClassifier(data_dir, semantic=semantic)
+            _CACHE[key] = ProductClassifier(data_dir, semantic=semantic, semantic_model=key[2])
         return _CACHE[key]
 
 

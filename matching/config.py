@@ -53,7 +53,9 @@ class MatchConfig:
     - ``diversify``: share the top-n between the plausible activities of a line (in proportion
       to their squared scores) instead of filling it from the first activity alone; an activity
       takes part when its score is at least ``diversity_min_ratio`` × the best one.
-    - ``semantic``: use the embedding channel of the classifier (None = when installed).
+    - ``semantic``: use the embedding channel of the classifier (None = when installed and built).
+    - ``semantic_model``: which embedding model: ``minilm`` (English) or ``e5`` (multilingual);
+      None = ``$RELOCMATCH_SEMANTIC_MODEL``, else minilm (docs/classify.md, "Semantic model").
     - ``services``: read service lines (a hire, a transport leg, a maintenance contract) as
       services, classified into service activities, instead of the goods they mention.
     - ``abstain``: a line whose credible producing activities have no establishment in the
@@ -75,6 +77,7 @@ class MatchConfig:
     buyer: str | None = None
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     semantic: bool | None = None
+    semantic_model: str | None = None
     lang: str = "fr"
     diversify: bool = True
     diversity_min_ratio: float = 0.4
@@ -105,6 +108,13 @@ class MatchConfig:
             v = getattr(self, name)
             if not isinstance(v, int | float) or isinstance(v, bool) or not 0.0 <= float(v) <= 1.0:
                 problems.append(f"{name}={v!r}: expected a number in [0, 1]")
+        if self.semantic_model is not None:
+            from matching.products.semantic import MODELS
+
+            if str(self.semantic_model).strip().lower() not in MODELS:
+                problems.append(f"semantic_model={self.semantic_model!r}: expected one of {', '.join(MODELS)}")
+            else:
+                object.__setattr__(self, "semantic_model", str(self.semantic_model).strip().lower())
         if self.lang not in LANGUAGES:
             problems.append(f"lang={self.lang!r}: expected one of {', '.join(LANGUAGES)}")
         if self.buyer is not None and not str(self.buyer).strip():
@@ -147,6 +157,7 @@ class MatchConfig:
             "buyer": self.buyer,
             "weights": dict(self.weights),
             "semantic": self.semantic,
+            "semantic_model": self.semantic_model,
             "lang": self.lang,
             "diversify": self.diversify,
             "diversity_min_ratio": self.diversity_min_ratio,

@@ -171,7 +171,7 @@ class Matcher:
         if classifier is None:
             from matching.products.understand import pipeline_classifier
 
-            classifier = pipeline_classifier(data_dir, semantic=config.semantic)
+            classifier = pipeline_classifier(data_dir, semantic=config.semantic, semantic_model=config.semantic_model)
         try:
             from matching.geo import get_geo
 
@@ -465,6 +465,7 @@ class Matcher:
             "version": ENGINE_VERSION,
             "channels": sorted(channels),
             "semantic": "semantic" in channels,
+            "semantic_model": getattr(self.classifier, "semantic_model", None) if "semantic" in channels else None,
             "config": self.config.to_dict(),
             "ranker": self.ranker.to_dict(),
             "index": self.index.manifest,

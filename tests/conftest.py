@@ -71,3 +71,25 @@ def products_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
         build(root / "products", raw, log=lambda s: None)
         os.environ[ENV_VAR] = str(root)
         return root / "products"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def semantic_models(products_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The label embeddings of the default semantic model: the default folder when built and
+    fresh (``make models``), else built once for this session into a temporary folder (from the
+    on-disk embedding cache when the machine has it). None when the model is not installed."""
+    from matching.products import semantic as sem
+
+    raw = os.environ.get("RELOCMATCH_DATA")
+    key = sem.model_key()
+    if not raw or not Path(raw).is_dir() or not sem.available(key):
+        return None
+    codes, texts = sem.label_texts(raw, sem.MODELS[key].max_chars)
+    try:
+        sem.load(key, codes=codes, texts=texts)
+        return sem.default_folder(key)
+    except sem.SemanticArtifactError:
+        root = tmp_path_factory.mktemp("semantic")
+        sem.build(key, root / f"semantic-{key}", raw, log=lambda s: None)
+        os.environ[sem.ENV_ROOT] = str(root)
+        return root / f"semantic-{key}"

@@ -8,7 +8,7 @@ figures by language. Development sets by default; the blind sets only with ``--b
 (score each once, at the end: once its failures are read it is a development set).
 
     RELOCMATCH_DATA=../shared/data .venv/bin/python examples/devset/report_all.py \
-        --catalog var/catalogs/irep [--sets lines holdout2] [--blind [blind4]] [--no-semantic] [--json OUT]
+        --catalog var/catalogs/irep [--sets lines holdout2] [--blind [blind4]] [--no-semantic] [--semantic-model e5] [--json OUT]
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--blind", nargs="*", choices=BLIND_SETS, default=None,
                     help="also score these blind sets (all when none is named), once, at the end")
     ap.add_argument("--no-semantic", action="store_true")
+    ap.add_argument("--semantic-model", choices=("minilm", "e5"), help="embedding model (default $RELOCMATCH_SEMANTIC_MODEL, else minilm)")
     ap.add_argument("--ranker", type=Path, help="a ranker JSON (default: the engine's default)")
     ap.add_argument("--json", type=Path, help="write every report here")
     args = ap.parse_args(argv)
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     from matching.evaluate import load_labels, run_evaluation
     from matching.pipeline import Matcher
 
-    matcher = Matcher.from_catalog(args.catalog, MatchConfig(semantic=False if args.no_semantic else None),
+    matcher = Matcher.from_catalog(args.catalog, MatchConfig(semantic=False if args.no_semantic else None,
+                                                                semantic_model=args.semantic_model),
                                    ranker_path=args.ranker)
     sets = list(args.sets) + (list(args.blind or BLIND_SETS) if args.blind is not None else [])
     reports: dict[str, Any] = {}

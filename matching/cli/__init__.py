@@ -22,6 +22,7 @@ def _register() -> None:
     from matching.cli import db
     from matching.cli import users
     from matching.cli import products
+    from matching.cli import semantic
 
     app.add_typer(data.app, name="data", help="Check the reference-data bundle.")
     app.add_typer(codes.app, name="codes", help="Explain product codes (HS/CN/TARIC) and their producing activities.")
@@ -30,6 +31,7 @@ def _register() -> None:
     app.add_typer(ranker.app, name="ranker", help="Fit ranking weights from labelled lines or feedback.")
     app.add_typer(db.app, name="db", help="The service store: schema revision and upgrades, backup and restore.")
     app.add_typer(products.app, name="products", help="Build and check the learned product-understanding artifact.")
+    app.add_typer(semantic.app, name="semantic", help="Build and check the label embeddings of the semantic channel.")
     match.register(app)
     serve.register(app)
     observatory.register(app)

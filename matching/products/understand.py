@@ -55,8 +55,8 @@ class ProductUnderstanding(ProductClassifier):
 
     def __init__(self, data_dir: str | Path | None = None, *, artifact=None, encoder: Encoder | None = None,  # noqa: ANN001
                  semantic: bool | None = None, model_share: float = MODEL_SHARE, core_share: float = CORE_SHARE,
-                 use_model: bool = True, use_heads: bool = True) -> None:
-        super().__init__(data_dir, encoder=encoder, semantic=semantic)
+                 use_model: bool = True, use_heads: bool = True, semantic_model: str | None = None) -> None:
+        super().__init__(data_dir, encoder=encoder, semantic=semantic, semantic_model=semantic_model)
         if artifact is None:
             from matching.products.artifacts import load
 
@@ -174,16 +174,19 @@ _LOCK = threading.Lock()
 
 
 def get_products(data_dir: str | Path | None = None, *, semantic: bool | None = None,
-                 models: str | Path | None = None) -> ProductUnderstanding:
+                 models: str | Path | None = None, semantic_model: str | None = None) -> ProductUnderstanding:
     """The process-wide product-understanding stage (artifact loaded once; ArtifactError if missing/stale)."""
     from matching.products.artifacts import default_folder, load
+    from matching.products.semantic import model_key
     from matching.refdata import data_dir as _dd
 
     folder = Path(models) if models is not None else default_folder()
-    key = (str(_dd(data_dir).resolve()), semantic, str(folder))
+    sem_key = model_key(semantic_model) if semantic is not False else None
+    key = (str(_dd(data_dir).resolve()), semantic, str(folder), sem_key)
     with _LOCK:
         if key not in _CACHE:
-            _CACHE[key] = ProductUnderstanding(data_dir, artifact=load(folder, data_dir), semantic=semantic)
+            _CACHE[key] = ProductUnderstanding(data_dir, artifact=load(folder, data_dir), semantic=semantic,
+                                               semantic_model=sem_key)
         return _CACHE[key]
 
 
@@ -194,10 +197,11 @@ def enabled() -> bool:
     return os.environ.get("RELOCMATCH_PRODUCTS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def pipeline_classifier(data_dir: str | Path | None = None, *, semantic: bool | None = None):  # noqa: ANN201
+def pipeline_classifier(data_dir: str | Path | None = None, *, semantic: bool | None = None,  # noqa: ANN201
+                        semantic_model: str | None = None):
     """What the pipeline classifies with: this stage when enabled, else ``classify.get_classifier``."""
     if enabled():
-        return get_products(data_dir, semantic=semantic)
+        return get_products(data_dir, semantic=semantic, semantic_model=semantic_model)
     from matching.classify import get_classifier
 
-    return get_classifier(data_dir, semantic=semantic)
+    return get_classifier(data_dir, semantic=semantic, semantic_model=semantic_model)
