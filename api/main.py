@@ -233,14 +233,16 @@ def _body(request: Request, detail: Any, **extra: Any) -> dict[str, Any]:
 
 def allowed_methods(app: FastAPI, scope: Any) -> list[str]:
     """Every method some route serves at this path. Starlette's 405 names only the first route whose
-    path matched (``Allow: POST`` for /v1/boms, which also has GET); RFC 9110 wants them all."""
+    path matched (``Allow: POST`` for /v1/boms, which also has GET); RFC 9110 wants them all.
+    Asked of the router itself (a full match per method), whatever wraps the included routes."""
     from starlette.routing import Match
 
-    methods: set[str] = set()
-    for route in app.router.routes:
-        if getattr(route, "methods", None) and route.matches(scope)[0] is not Match.NONE:
-            methods |= set(route.methods)
-    return sorted(methods)
+    methods = []
+    for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"):
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in app.router.routes):
+            methods.append(method)
+    return methods
 
 
 def _install_error_handlers(app: FastAPI) -> None:
