@@ -145,10 +145,10 @@ def test_fuzz_every_operation_all_checks(store_url: tuple[str, str | None], irep
     spec_ops = report["operations"]
     assert spec_ops["tested"] == spec_ops["total"] >= 26, spec_ops
     assert report["complete"] and report["test_cases"]["generated"] >= EXAMPLES * spec_ops["total"], report["test_cases"]
-    assert {name: p["status"] for name, p in report["phases"].items() if name != "examples"} == {
-        "coverage": "success", "fuzzing": "success", "stateful": "success"}, output[-20000:]
     failures = output[output.find("= FAILURES ="):] if "= FAILURES =" in output else output[output.find("= ERRORS ="):]
     assert report["failures"] == [] and report["errors"] == [], failures[:20000]
+    assert {name: p["status"] for name, p in report["phases"].items() if name != "examples"} == {
+        "coverage": "success", "fuzzing": "success", "stateful": "success"}, output[-20000:]
     assert "Traceback" not in log, log[-4000:]
 
 
