@@ -121,6 +121,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
     store.dispose()
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~3 min per database on an idle 2-core machine; far more when it is shared
 def test_fuzz_every_operation_all_checks(store_url: tuple[str, str | None], irep_catalog_dir: Path,
                                          sites_register: Path, products_models: Path, tmp_path: Path) -> None:
     url, schema = store_url
