@@ -21,6 +21,9 @@ from matching.textclean import clean_text
 
 Text = Annotated[str, AfterValidator(clean_text)]
 """Any input string: control characters removed or spaced, NUL removed (matching/textclean.py)."""
+# a character the input rule keeps (not one of the controls it removes): a required text with only
+# removed characters would be empty once cleaned, so the schema refuses it up front
+SOME_TEXT = r"[^\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]"
 MAX_EUR = 1e13  # ten thousand billion euros: above any firm's purchases, far below float overflow
 MAX_QUANTITY = 1e13
 MAX_LINE = 2**31 - 1  # a line / row number (the store's INTEGER column)

@@ -160,3 +160,34 @@ def test_an_unknown_buyer_or_naf_of_the_right_shape_is_422_naming_it(real_matche
         r = c.get("/v1/search", headers=h, params={"q": "vis", "naf": "00.00A"})
         assert r.status_code == 422 and "naf '00.00A'" in r.json()["detail"], r.text
         assert c.get("/v1/search", headers=h, params={"q": "vis", "buyer": "57463", "naf": "2815Z"}).status_code == 200
+
+
+# ---- ST101 (PostgreSQL): a BOM line's free-text origin no longer overflows the tracked line's column ----
+
+def test_tracking_a_job_whose_lines_name_their_origin_in_words(app_keys) -> None:  # type: ignore[no-untyped-def]
+    c, k = app_keys
+    lines = [{"description": "vis inox", "origin_country": "Allemagne"},
+             {"description": "écrou", "origin_country": "quelque part en Asie du Sud-Est, via Rotterdam"},
+             {"description": "rondelle", "origin_country": "cn"}]
+    job = c.post("/v1/boms", headers=k["a"], json={"lines": lines}).json()["id"]
+    for _ in range(300):
+        if c.get(f"/v1/boms/{job}", headers=k["a"], params={"results": "false"}).json()["status"] == "done":
+            break
+        time.sleep(0.05)
+    r = c.post("/v1/observatory/jobs", headers=k["a"], json={"job_id": job, "company": "ACME"})
+    assert r.status_code == 201, r.text  # was 500 on PostgreSQL: value too long for character varying(8)
+    got = {f["line"]: f["origin_country"] for f in c.get("/v1/observatory/followups", headers=k["a"]).json()}
+    assert got == {1: "DE", 2: None, 3: "CN"}
+
+
+# ---- ST202: a query the input rule would empty is refused by the schema, not after it ----------
+
+def test_a_search_of_only_removed_characters_is_refused_by_the_schema(app_keys, spec) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    (q,) = [p["schema"] for p in spec["paths"]["/v1/search"]["get"]["parameters"] if p["name"] == "q"]
+    assert re.search(q["pattern"], "\x01\x02") is None and re.search(q["pattern"], "\x01vis") is not None
+    c, k = app_keys
+    r = c.get("/v1/search", headers=k["a"], params={"q": "\x01\x02"})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "q", r.text
+    assert c.get("/v1/search", headers=k["a"], params={"q": "\x01vis"}).status_code == 200
