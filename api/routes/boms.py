@@ -115,6 +115,10 @@ async def _from_json(request: Request) -> tuple[bytes, str | None, list[dict[str
 
 async def _from_form(request: Request, settings: Settings) -> tuple[bytes, str | None, list[dict[str, Any]], Any, dict[str, Any]]:
     form = await request.form(max_files=1, max_fields=20)
+    repeated = [k for k in ("file", "mapping", "sheet", "region", "buyer", "top") if len(form.getlist(k)) > 1]
+    if repeated:  # each is one value in the schema; which of two would be used is not for us to guess
+        raise RequestValidationError([{"type": "value_error", "loc": ("body", repeated[0]), "input": None,
+                                       "msg": f"{repeated[0]} is given more than once; send it once"}])
     file = form.get("file")
     if not isinstance(file, UploadFile):
         raise RequestValidationError([{"type": "missing", "loc": ("body", "file"), "msg": "a file part named 'file' is required",

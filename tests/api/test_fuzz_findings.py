@@ -191,3 +191,18 @@ def test_a_search_of_only_removed_characters_is_refused_by_the_schema(app_keys, 
     r = c.get("/v1/search", headers=k["a"], params={"q": "\x01\x02"})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "q", r.text
     assert c.get("/v1/search", headers=k["a"], params={"q": "\x01vis"}).status_code == 200
+
+
+# ---- ST201 (stateful): a form field the schema says is one value, sent twice ---------------------
+
+@pytest.mark.parametrize("field", ["mapping", "region", "top"])
+def test_a_multipart_option_given_twice_is_422(app_keys, field: str) -> None:  # type: ignore[no-untyped-def]
+    c, k = app_keys
+    values = {"mapping": ['{"description": "Description"}', '{"description": "A"}'], "region": ["44", "11"],
+              "top": ["3", "4"]}[field]
+    r = c.post("/v1/boms", headers=k["a"], files=[("file", ("bom.csv", b"Description\nvis inox\n", "text/csv")),
+                                                   *[(field, (None, v)) for v in values]])
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
+    r = c.post("/v1/boms", headers=k["a"], files=[("file", ("bom.csv", b"Description\nvis inox\n", "text/csv")),
+                                                   (field, (None, values[0]))])
+    assert r.status_code == 202, r.text
