@@ -141,10 +141,11 @@ def create_app(settings: Settings | None = None, *, matcher: Any = None) -> Fast
 
 def _document_extra_schemas(app: FastAPI) -> None:
     """Put the models routes reference by hand (``api.routes.EXTRA_SCHEMAS``, e.g. the JSON body of
-    POST /v1/boms) in the OpenAPI components, so every ``$ref`` of /openapi.json resolves."""
+    POST /v1/boms) in the OpenAPI components, so every ``$ref`` of /openapi.json resolves; add the
+    links (``api.routes.LINKS``) from a created object to its reads."""
     from pydantic.json_schema import models_json_schema
 
-    from api.routes import EXTRA_SCHEMAS
+    from api.routes import EXTRA_SCHEMAS, LINKS
 
     base = app.openapi
 
@@ -157,9 +158,23 @@ def _document_extra_schemas(app: FastAPI) -> None:
         comps = spec.setdefault("components", {}).setdefault("schemas", {})
         for name, schema in defs.get("$defs", {}).items():
             comps.setdefault(name, schema)
+        _add_links(spec, LINKS)
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_links(spec: dict[str, Any], links: dict[Any, dict[str, Any]]) -> None:
+    """OpenAPI ``links`` on the responses ``links`` names; a route that is not mounted is skipped."""
+    paths = spec.get("paths", {})
+    for (path, method, status), named in links.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        for name, (target, target_method, parameters) in named.items():
+            op_id = paths.get(target, {}).get(target_method, {}).get("operationId")
+            if op_id:
+                response.setdefault("links", {})[name] = {"operationId": op_id, "parameters": dict(parameters)}
 
 
 def _ensure_schema(store: Store, settings: Settings) -> None:
@@ -226,10 +241,27 @@ def _body(request: Request, detail: Any, **extra: Any) -> dict[str, Any]:
     return {"detail": detail, "request_id": request_id_of(request.scope), **extra}
 
 
+def allowed_methods(app: FastAPI, scope: Any) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 names only the first route whose
+    path matched (``Allow: POST`` for /v1/boms, which also has GET); RFC 9110 wants them all.
+    Asked of the router itself (a full match per method), whatever wraps the included routes."""
+    from starlette.routing import Match
+
+    methods = []
+    for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"):
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in app.router.routes):
+            methods.append(method)
+    return methods
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(_body(request, exc.detail), status_code=exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
+        return JSONResponse(_body(request, exc.detail), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 
 from matching.config import KNOWN_REGIONS
 from matching.textclean import clean_text
@@ -21,20 +21,54 @@ from matching.textclean import clean_text
 
 Text = Annotated[str, AfterValidator(clean_text)]
 """Any input string: control characters removed or spaced, NUL removed (matching/textclean.py)."""
+# a character the input rule keeps (not one of the controls it removes): a required text with only
+# removed characters would be empty once cleaned, so the schema refuses it up front
+SOME_TEXT = r"[^\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]"
 MAX_EUR = 1e13  # ten thousand billion euros: above any firm's purchases, far below float overflow
 MAX_QUANTITY = 1e13
 MAX_LINE = 2**31 - 1  # a line / row number (the store's INTEGER column)
 Money = Annotated[float, Strict(), Field(ge=0, le=MAX_EUR, allow_inf_nan=False)]
 Quantity = Annotated[float, Strict(), Field(ge=0, le=MAX_QUANTITY, allow_inf_nan=False)]
-StrictInt = Annotated[int, Strict()]
+
+
+def _integral(value: object) -> object:
+    """JSON Schema's ``integer`` includes ``3.0`` (a number with no fraction), so the server does too;
+    ``3.5``, ``"3"`` and ``true`` still fail the strict check after this."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def json_int(ge: int, le: int) -> Any:
+    """An integer as JSON Schema says (3 or 3.0; never a bool, a string or 3.5) within [ge, le].
+    The bounds sit inside the type, before the validator, so the schema says minimum/maximum."""
+    return Annotated[int, Strict(), Field(ge=ge, le=le), BeforeValidator(_integral)]
+
 REGION_PATTERN = "^(" + "|".join(sorted(KNOWN_REGIONS)) + ")$"  # the INSEE régions (matching.config), not 00 or 977
 # a product code the crosswalk can read: a chapter 01-99 then up to four pairs of digits, optional space/dot
 CODE_PATTERN = r"^(0[1-9]|[1-9][0-9])([ .]?[0-9]{2}){0,4}$"
 Region = Field(None, pattern=REGION_PATTERN, description="INSEE région code preferred first, e.g. 44 (Grand Est)")
+BUYER_PATTERN = r"^[0-9][0-9AB][0-9]{3}$"
+# Which 5-character codes are communes or postcodes is reference data (about 40,000 codes, too many
+# for a schema, and no pattern fits them: 01000 has the shape but is neither). The schema says so
+# with a named format (fuzzing generates real codes for it: tests/api/fuzz_hooks.py); the server
+# checks the shape, then the reference data, and answers 422 naming an unknown code.
+PLACE_FORMAT = "insee-commune-or-postcode"
+PLACE_SCHEMA = {"type": "string", "minLength": 5, "maxLength": 5, "format": PLACE_FORMAT}
+NAF_PATTERN = r"^[0-9]{2}\.?[0-9]{2}[A-Z]$"
+NAF_FORMAT = "naf-rev2-subclass"  # one of the 732 NAF rév. 2 sous-classes (reference data), 28.15Z or 2815Z
+NafCode = Annotated[
+    str | None, Field(pattern=NAF_PATTERN),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 5, "maxLength": 6, "format": NAF_FORMAT},
+                              {"type": "null"}]}),
+]
+BuyerCode = Annotated[
+    str | None, Field(pattern=BUYER_PATTERN), WithJsonSchema({"anyOf": [PLACE_SCHEMA, {"type": "null"}]}),
+]
 Buyer = Field(
     None,
-    pattern=r"^[0-9][0-9AB][0-9]{3}$",
-    description="Buyer location: INSEE commune code or postcode (5 characters), for distances",
+    description="Buyer location: INSEE commune code or postcode (5 characters, one that exists: else 422), "
+    "for distances",
 )
 
 
@@ -57,8 +91,8 @@ class MatchOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     region: str | None = Region
-    buyer: str | None = Buyer
-    top: StrictInt = Field(10, ge=1, le=50, description="Suppliers per line")
+    buyer: BuyerCode = Buyer
+    top: json_int(1, 50) = Field(10, description="Suppliers per line")  # type: ignore[valid-type]
 
 
 class MatchRequest(MatchOptions):
@@ -209,7 +243,7 @@ class FeedbackIn(BaseModel):
     siret: str = Field(..., pattern=r"^[0-9]{14}$")
     label: Literal["relevant", "not_relevant", "contacted", "contracted"]
     job_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$", description="The BOM job the line belongs to")
-    line: StrictInt | None = Field(None, ge=1, le=10_000_000, description="Line (row) number in that job")
+    line: json_int(1, 10_000_000) | None = Field(None, description="Line (row) number in that job")  # type: ignore[valid-type]
     line_text: Text | None = Field(None, max_length=2000, description="The line's text, when not from a job")
     comment: Text | None = Field(None, max_length=4000)
 

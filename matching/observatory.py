@@ -219,7 +219,7 @@ def tracked_lines_from_result(
                 company=company,
                 line=int(ln.get("line") or inp.get("row") or 0),
                 annual_value_eur=_float_or_none(inp.get("annual_value_eur")),
-                origin_country=(inp.get("origin_country") or None),
+                origin_country=_country(inp.get("origin_country")),
                 code=inp.get("code") or _first_code(ln.get("products")),
                 buyer_naf=buyer_naf,
                 best_tier=best_tier_of(ln.get("suppliers") or []),
@@ -227,6 +227,15 @@ def tracked_lines_from_result(
             )
         )
     return out
+
+
+def _country(raw: Any) -> str | None:
+    """A line's origin as ISO-2 (the observatory counts by country): 'Allemagne' -> 'DE'; free text
+    that names no country -> None. A BOM line's origin is free text (up to 60 characters), a tracked
+    line's is a country code (its store column holds 8)."""
+    from matching.bom.values import parse_country
+
+    return parse_country(raw) if isinstance(raw, str) and raw.strip() else None
 
 
 def _first_code(products: Sequence[Mapping[str, Any]] | None) -> str | None:

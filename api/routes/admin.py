@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from api.audit import AdminDep
 from api.deps import StoreDep
@@ -17,6 +17,16 @@ from api.schemas import ErrorOut
 router = APIRouter(prefix="/v1", tags=["admin"], responses=AUTH_ERRORS)
 FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"model": ErrorOut, "description": "Not an admin key or account"}}
 Text = Annotated[str | None, Query(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+def _iso_only(value: object) -> object:
+    """The documented format is an ISO date-time; pydantic alone also reads ``0.5`` as a Unix time."""
+    if isinstance(value, str) and not (len(value) >= 10 and value[:4].isdigit() and value[4] == "-"):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-12-01T00:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class AuditEntry(BaseModel):
@@ -39,8 +49,8 @@ async def list_audit(
     _admin: AdminDep, store: StoreDep,
     actor: Text = None, action: Annotated[str | None, Query(pattern=r"^[a-z][a-z._]{0,63}$")] = None,
     target: Text = None, org: Text = None,
-    since: Annotated[datetime | None, Query(description="ISO date-time, inclusive")] = None,
-    until: Annotated[datetime | None, Query(description="ISO date-time, exclusive")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="ISO date-time, inclusive")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="ISO date-time, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditList:
     """Who did what to which object, when: newest first (admins only)."""

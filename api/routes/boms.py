@@ -17,7 +17,7 @@ from api.audit import audited
 from api.deps import PrincipalDep, RunnerDep, SettingsDep, StoreDep
 from api.export import MEDIA, export
 from api.routes import AUTH_ERRORS, NOT_FOUND
-from api.schemas import REGION_PATTERN, BomJsonRequest, ErrorOut, JobList, JobOut, MatchOptions, Progress
+from api.schemas import PLACE_SCHEMA, REGION_PATTERN, BomJsonRequest, ErrorOut, JobList, JobOut, MatchOptions, Progress
 from api.settings import Settings
 from api.store import Job, Principal, Store
 from matching.textclean import clean_text
@@ -32,6 +32,8 @@ UPLOAD_MEDIA_TYPES = (
     "application/vnd.ms-excel", "application/vnd.oasis.opendocument.spreadsheet", "application/octet-stream",
 )
 
+MAPPING_FORMAT = "bom-column-mapping"  # a JSON object, field name -> column name or index
+SHEET_FORMAT = "bom-sheet-name"  # a sheet of the uploaded workbook
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -44,10 +46,14 @@ _UPLOAD_BODY = {
                         "file": {"type": "string", "format": "binary",
                                  "description": "CSV/TSV/TXT, XLSX/XLSM/XLS, ODS or JSON file (read by content; "
                                                 "a file with no readable line is refused with 422 and its problems)"},
-                        "mapping": {"type": "string", "description": 'Optional JSON object field -> column, e.g. {"description": "Désignation"}'},
-                        "sheet": {"type": "string", "maxLength": 100},
-                        "region": {"type": "string", "pattern": REGION_PATTERN},
-                        "buyer": {"type": "string", "pattern": "^[0-9][0-9AB][0-9]{3}$"},
+                        # a JSON object in a text field: its format names that (422 when it is not one)
+                        "mapping": {"type": "string", "format": MAPPING_FORMAT,
+                                    "description": 'Optional JSON object field -> column, e.g. {"description": "Désignation"}'},
+                        # which sheets exist depends on the file (a sheet the file lacks: 422)
+                        "sheet": {"type": "string", "maxLength": 100, "format": SHEET_FORMAT},
+                        # an empty form field is an option left unset, as HTML forms send it
+                        "region": {"type": "string", "pattern": "^$|" + REGION_PATTERN},
+                        "buyer": {"anyOf": [{"type": "string", "maxLength": 0}, PLACE_SCHEMA]},
                         "top": {"type": "integer", "minimum": 1, "maximum": 50},
                     },
                 },
@@ -109,14 +115,21 @@ async def _from_json(request: Request) -> tuple[bytes, str | None, list[dict[str
 
 async def _from_form(request: Request, settings: Settings) -> tuple[bytes, str | None, list[dict[str, Any]], Any, dict[str, Any]]:
     form = await request.form(max_files=1, max_fields=20)
+    repeated = [k for k in ("file", "mapping", "sheet", "region", "buyer", "top") if len(form.getlist(k)) > 1]
+    if repeated:  # each is one value in the schema; which of two would be used is not for us to guess
+        raise RequestValidationError([{"type": "value_error", "loc": ("body", repeated[0]), "input": None,
+                                       "msg": f"{repeated[0]} is given more than once; send it once"}])
     file = form.get("file")
     if not isinstance(file, UploadFile):
         raise RequestValidationError([{"type": "missing", "loc": ("body", "file"), "msg": "a file part named 'file' is required",
                                        "input": None}])
     data = await file.read()
     fields = {k: v for k, v in form.items() if k in ("region", "buyer", "top") and isinstance(v, str) and v != ""}
+    top = fields.get("top")
+    if top is not None and top.isascii() and top.isdigit():  # form fields are text; the rest is checked as JSON
+        fields["top"] = int(top)  # type: ignore[assignment]
     try:
-        options = MatchOptions.model_validate_strings(fields).model_dump()  # form fields are text
+        options = MatchOptions.model_validate(fields).model_dump()
     except ValidationError as exc:
         raise _validation(exc, ("body",)) from None
     mapping = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import AfterValidator, Field
 from fastapi.responses import JSONResponse, Response
 
 try:  # a tenth of json's time on a 20 kB one-line result (same JSON)
@@ -17,8 +18,9 @@ from api.batcher import MatchBatcher
 from api.engine_pool import EngineUnavailable
 from api.deps import MatcherDep, PrincipalDep, SettingsDep
 from api.routes import AUTH_ERRORS, NOT_FOUND
-from api.schemas import CODE_PATTERN, REGION_PATTERN, ErrorOut, LineOut, MatchRequest, MatchResponse, SupplierOut, Text
+from api.schemas import CODE_PATTERN, REGION_PATTERN, SOME_TEXT, BuyerCode, NafCode, ErrorOut, LineOut, MatchRequest, MatchResponse, SupplierOut
 from matching.errors import CodeError
+from matching.textclean import clean_text
 
 router = APIRouter(prefix="/v1", tags=["match"], responses=AUTH_ERRORS)
 
@@ -57,11 +59,12 @@ def search(
     _p: PrincipalDep,
     matcher: MatcherDep,
     settings: SettingsDep,
-    q: Annotated[Text, Query(min_length=1, max_length=500, description="What is sought, free text")],
+    q: Annotated[Annotated[str, Field(min_length=1, max_length=500, pattern=SOME_TEXT), AfterValidator(clean_text)],
+                 Query(description="What is sought, free text (some character the input rule keeps)")],
     code: Annotated[str | None, Query(max_length=40, pattern=CODE_PATTERN, description="HS/CN code, e.g. 8482.10")] = None,
     region: Annotated[str | None, Query(pattern=REGION_PATTERN, description="INSEE région code, e.g. 44")] = None,
-    naf: Annotated[str | None, Query(pattern=r"^[0-9]{2}\.?[0-9]{2}[A-Z]$", description="NAF sous-classe, e.g. 28.15Z")] = None,
-    buyer: Annotated[str | None, Query(pattern=r"^[0-9][0-9AB][0-9]{3}$")] = None,
+    naf: Annotated[NafCode, Query(description="NAF rév. 2 sous-classe, e.g. 28.15Z (unknown: 422)")] = None,
+    buyer: Annotated[BuyerCode, Query(description="INSEE commune code or postcode that exists (else 422)")] = None,
     top: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Any:
     """Suppliers for an advisor's query (text, optionally narrowed by code, région or NAF)."""

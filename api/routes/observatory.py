@@ -20,7 +20,7 @@ from api.audit import audited
 from api.deps import PrincipalDep, StoreDep
 from api import store as st
 from api.routes import AUTH_ERRORS, NOT_FOUND
-from api.schemas import MAX_LINE, Money, StrictInt, Text
+from api.schemas import MAX_LINE, ErrorOut, Money, Text, json_int
 
 
 router = APIRouter(prefix="/v1/observatory", tags=["observatory"], responses=AUTH_ERRORS)
@@ -36,15 +36,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "Transition not allowed by the follow-up funnel"}}
 CompanyPath = Annotated[str, Path(min_length=1, max_length=200, pattern=IDENT_PATTERN, description="Company identifier")]
 LinePath = Annotated[int, Path(ge=0, le=MAX_LINE, description="BOM line number")]
-CompanyQuery = Annotated[list[Annotated[str, Field(min_length=1, max_length=200, pattern=IDENT_PATTERN)]] | None,
-                         Query(description="One company, or repeat for a group")]
+# a plain array (no "or null"): a query parameter cannot say null, and schemathesis only knows that
+# `company=x` is the one-item array for a plain array schema (no list given: every visible company)
+CompanyQuery = Annotated[list[Annotated[str, Field(min_length=1, max_length=200, pattern=IDENT_PATTERN)]],
+                         Query(description="One company, or repeat for a group (none: every company you see)")]
 Target = Annotated[int, Query(ge=1, le=1_000_000, description="Relocations the plan aims at")]
 
 
 class TrackedLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company: Company
-    line: StrictInt = Field(ge=0, le=MAX_LINE)
+    line: json_int(0, MAX_LINE)  # type: ignore[valid-type]
     description: Text = Field("", max_length=2000)
     code: str | None = Field(None, pattern=r"^[0-9]{2,10}$")
     origin_country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$")
@@ -179,7 +181,8 @@ def _fu_out(ln: Any, fu: Any) -> FollowUpOut:
     )
 
 
-@router.post("/lines", status_code=201, response_model=TrackedOut, responses={403: {"description": "Tracked by another organisation"}})
+@router.post("/lines", status_code=201, response_model=TrackedOut,
+             responses={403: {"model": ErrorOut, "description": "Tracked by another organisation"}})
 def track_lines(body: TrackLinesIn, principal: PrincipalDep, store: StoreDep) -> TrackedOut:
     """Start (or update) the follow-up of BOM lines: company, line, value, origin, code, best tier found."""
     from matching.observatory import FollowUpError, TrackedLine
@@ -194,7 +197,8 @@ def track_lines(body: TrackLinesIn, principal: PrincipalDep, store: StoreDep) ->
     return TrackedOut(tracked=n)
 
 
-@router.post("/jobs", status_code=201, response_model=TrackedOut, responses=NOT_FOUND)
+@router.post("/jobs", status_code=201, response_model=TrackedOut,
+             responses={**NOT_FOUND, 403: {"model": ErrorOut, "description": "A line is tracked by another organisation"}})
 def track_job(body: TrackJobIn, principal: PrincipalDep, store: StoreDep) -> TrackedOut:
     """Track every line of one of your finished matching jobs (best tier from its result)."""
     try:
@@ -239,10 +243,11 @@ def get_followup(company: CompanyPath, line: LinePath, principal: PrincipalDep, 
 
 @router.get("/followups", response_model=list[FollowUpOut])
 def list_followups(principal: PrincipalDep, store: StoreDep,
-                   company: CompanyQuery = None) -> list[FollowUpOut]:
+                   company: CompanyQuery = []) -> list[FollowUpOut]:
     """Every visible tracked line with its current stage and history."""
     from matching.observatory import FollowUp
 
+    company = company or None
     lines, fus = st.obs_records(store, principal, companies=company)
     by_key = {(f.company, f.line): f for f in fus}
     return [_fu_out(ln, by_key.get((ln.company, ln.line), FollowUp(ln.company, ln.line))) for ln in lines]
@@ -250,18 +255,18 @@ def list_followups(principal: PrincipalDep, store: StoreDep,
 
 @router.get("/indicators", response_model=IndicatorsOut)
 async def indicators(principal: PrincipalDep, store: StoreDep,
-                     company: CompanyQuery = None,
+                     company: CompanyQuery = [],
                      target: Target = 500) -> IndicatorsOut:
     """Shares of imported value with a regional/national/no alternative, relocations by tier vs the
     target, funnel, abandon reasons, breakdowns by sector/chapter/origin/company and by month."""
-    return IndicatorsOut(**await run_in_threadpool(indicators_payload, store, principal, company, target))
+    return IndicatorsOut(**await run_in_threadpool(indicators_payload, store, principal, company or None, target))
 
 
 @router.get("/report.xlsx", response_class=StreamingResponse,
             responses={200: {"content": {XLSX: {}}, "description": "Multi-sheet XLSX report"}},
             dependencies=[audited("export", "observatory:report")])
 def report(principal: PrincipalDep, store: StoreDep,
-           company: CompanyQuery = None,
+           company: CompanyQuery = [],
            target: Target = 500) -> StreamingResponse:
     """The same indicators as `relocmatch observatory report`, as an XLSX download."""
     import tempfile
@@ -269,6 +274,7 @@ def report(principal: PrincipalDep, store: StoreDep,
 
     from matching.observatory import compute_indicators, write_report
 
+    company = company or None
     lines, fus = st.obs_records(store, principal, companies=company)
     ind = compute_indicators(lines, fus, companies=company, target=target)
     with tempfile.TemporaryDirectory() as d:
