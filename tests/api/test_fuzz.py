@@ -134,7 +134,7 @@ def test_fuzz_every_operation_all_checks(store_url: tuple[str, str | None], irep
            "RELOCMATCH_DATABASE_URL": url, "RELOCMATCH_CATALOG": str(irep_catalog_dir),
            "RELOCMATCH_SITES": str(sites_register), "RELOCMATCH_MODELS": str(products_models.parent),
            "RELOCMATCH_SEMANTIC": "0", "RELOCMATCH_RATE_LIMIT_PER_MINUTE": "0", "RELOCMATCH_JOB_POLL_S": "0.2",
-           "HF_HUB_OFFLINE": "1"}
+           "HF_HUB_OFFLINE": "1", "RELOCMATCH_AUTH": "keys"}  # keys whatever an earlier test left behind
     if schema:
         env["RELOCMATCH_DATABASE_SCHEMA"] = schema
     report_dir = tmp_path / "report"
