@@ -47,8 +47,10 @@ def browser() -> Iterator[Any]:
         if _in_ci():
             pytest.fail(msg + " — required in CI")
         pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() waits 5 s by default, apart from the page timeout: a loaded CI box needs more
+    expect.set_options(timeout=30_000)
     pw = sync_playwright().start()
     try:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
