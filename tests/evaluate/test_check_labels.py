@@ -1,4 +1,4 @@
-"""The label checker of the evaluation sets: blind3.csv passes, bad labels are named."""
+"""The label checker of the evaluation sets: the blind sets pass, bad labels are named."""
 
 from __future__ import annotations
 
@@ -20,18 +20,21 @@ def _checker():  # type: ignore[no-untyped-def]
     return mod
 
 
-def test_blind3_passes(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = _checker().main(["--lines", str(DEVSET / "blind3.csv")])
+@pytest.mark.parametrize("name", ["blind3", "blind4"])
+def test_blind_sets_pass(name: str, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the labels are checked here: the engine never runs on a blind set outside its scoring."""
+    rc = _checker().main(["--lines", str(DEVSET / f"{name}.csv")])
     out = capsys.readouterr()
     assert rc == 0, out.err
     assert "0 problem(s)" in out.out
     summary = out.out.splitlines()[0]
     assert "services" in summary and "no_producer" in summary and "wrong codes" in summary
-    with (DEVSET / "blind3.csv").open(encoding="utf-8", newline="") as fh:
+    with (DEVSET / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) >= 310
-    assert sum(r["kind"] == "service" for r in rows) >= 12
-    assert 8 <= sum(r["kind"] == "no_producer" for r in rows) <= 12
+    assert len(rows) >= 300
+    n = len(rows)
+    assert 0.03 * n <= sum(r["kind"] == "service" for r in rows) <= 0.07 * n
+    assert 0.02 * n <= sum(r["kind"] == "no_producer" for r in rows) <= 0.05 * n
 
 
 HEADER = ["id", "lang", "description", "code", "origin_country", "annual_value_eur", "hs6", "naf", "kind", "notes"]
