@@ -41,6 +41,7 @@ from matching.catalog.sources import (
     parse_mapping,
 )
 from matching.errors import CatalogError, RelocmatchError
+from matching.folders import swap_in
 from matching.types import Supplier
 
 if TYPE_CHECKING:
@@ -259,7 +260,7 @@ def build_catalog(
         manifest["table_sha256"] = sha256_file(tmp / TABLE_FILE)
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
-        _swap(tmp, out_dir)
+        swap_in(tmp, out_dir)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, (RelocmatchError, KeyboardInterrupt, SystemExit)):
@@ -297,22 +298,6 @@ def _write_table(table: pd.DataFrame, path: Path) -> None:
     tbl = pa.Table.from_pandas(table[list(CATALOG_COLUMNS)], schema=schema, preserve_index=False)
     tbl = tbl.replace_schema_metadata(None)
     pq.write_table(tbl, path, compression="zstd", row_group_size=256_000, write_statistics=True)
-
-
-def _swap(tmp: Path, out_dir: Path) -> None:
-    """Put ``tmp`` at ``out_dir``: rename the old one aside, rename the new one in, drop the old."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        os.replace(out_dir, old)
-    try:
-        os.replace(tmp, out_dir)
-    except BaseException:
-        if old is not None:
-            os.replace(old, out_dir)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _collectivities_apart(table: pd.DataFrame) -> pd.DataFrame:

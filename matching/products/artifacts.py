@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from matching.folders import swap_in
 from matching.errors import DataError
 
 ARTIFACT_VERSION = "products-1"
@@ -153,13 +154,7 @@ def build(out: str | Path | None = None, data_dir: str | Path | None = None, *, 
         if p.is_file():
             manifest["files"][str(p.relative_to(tmp))] = p.stat().st_size
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
-    if folder.exists():
-        old = folder.with_name(folder.name + f".old{os.getpid()}")
-        folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(folder)
+    swap_in(tmp, folder)
     log(f"products artifact written to {folder} in {manifest['build_seconds']}s")
     return manifest
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from matching.folders import swap_in
 from matching.errors import ConfigError, DataError
 
 ARTIFACT_VERSION = "semantic-1"
@@ -302,13 +303,7 @@ def build(key: str | None = None, out: str | Path | None = None, data_dir: str |
     if set(spec.langs) <= set(langs):
         shutil.rmtree(cache, ignore_errors=True)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
-    if folder.exists():
-        old = folder.with_name(folder.name + f".old{os.getpid()}")
-        folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(folder)
+    swap_in(tmp, folder)
     log(f"semantic artifact ({key}) written to {folder} in {manifest['build_seconds']}s")
     return manifest
 

@@ -8,7 +8,7 @@ A register is a folder, the supplier catalog's pattern (``matching.catalog``)::
                     type / status, and the caveat counts (unverified, with a project, placeholder surface)
 
 Built in ``.NAME.building-*`` next to the target and swapped in by two renames (the catalog's
-``_swap``): a failed or interrupted build leaves the previous register usable.
+``matching.folders.swap_in``): a failed or interrupted build leaves the previous register usable.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from matching.catalog.store import REFERENCE_FILES, _remove_stale_builds, _swap, sha256_file
+from matching.catalog.store import REFERENCE_FILES, _remove_stale_builds, sha256_file
+from matching.folders import swap_in
 from matching.errors import RelocmatchError
 from matching.sites.sources import (
     BOOL_COLUMNS, FLOAT_COLUMNS, SITE_COLUMNS, SOURCE_KINDS, LoadReport, SiteError, load_cartofriches,
@@ -131,7 +132,7 @@ def build_register(sources: list[tuple[str, Path]], out_dir: Path, *, data_dir: 
         _write_table(table, tmp / TABLE_FILE)
         manifest["table_sha256"] = sha256_file(tmp / TABLE_FILE)
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        _swap(tmp, out_dir)
+        swap_in(tmp, out_dir)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
