@@ -69,6 +69,20 @@ def _producing(lr: LineResult) -> list[Any]:
     return [a for a in lr.activities if not (a.wholesale or a.naf.startswith("46"))]
 
 
+# Suppliers the confidence reads: the list at the engine's default depth, whatever --top asks
+# (the model was fitted on top-10 lists).
+CONFIDENCE_DEPTH = 10
+
+
+def _at_depth(lr: LineResult, nafs: set[str]) -> tuple[float, float]:
+    """(share of suppliers in a producing activity, best supplier score) at the fixed depth."""
+    if lr.depth_stats is not None:
+        return float(lr.depth_stats.in_activity_share), float(lr.depth_stats.best_score)
+    sups = lr.suppliers[:CONFIDENCE_DEPTH]
+    share = float(sum(1 for m in sups if m.supplier.naf in nafs) / len(sups)) if sups else 0.0
+    return share, float(max((m.score for m in sups), default=0.0))
+
+
 def line_features(lr: LineResult, evidence: Mapping[str, Any] | None = None) -> dict[str, float]:
     """The model's inputs for one line, from its result and the classifier's evidence (model top)."""
     from matching.index import tokenize
@@ -80,7 +94,7 @@ def line_features(lr: LineResult, evidence: Mapping[str, Any] | None = None) -> 
     a_scores = sorted((a.score for a in acts), reverse=True)
     best_a = a_scores[0] if a_scores else 0.0
     nafs = {a.naf for a in acts}
-    sups = lr.suppliers
+    share, best_sup = _at_depth(lr, nafs)
     ev = evidence or {}
     return {
         "product_score": float(ps[0]) if ps else 0.0,
@@ -92,8 +106,8 @@ def line_features(lr: LineResult, evidence: Mapping[str, Any] | None = None) -> 
         "activity_score": float(best_a),
         "activity_margin": float(best_a - (a_scores[1] if len(a_scores) > 1 else 0.0)),
         "activities_credible": float(sum(1 for s in a_scores if s >= 0.5 * best_a) if best_a > 0 else 0),
-        "supplier_score": float(max((m.score for m in sups), default=0.0)),
-        "suppliers_in_activity": float(sum(1 for m in sups if m.supplier.naf in nafs) / len(sups)) if sups else 0.0,
+        "supplier_score": best_sup,
+        "suppliers_in_activity": share,
         "service": float(lr.kind == "service"),
         "words": math.log1p(len(tokenize(lr.line.description))),
     }
@@ -244,4 +258,4 @@ def assess(lr: LineResult, evidence: Mapping[str, Any] | None = None, model: Con
     return out
 
 
-__all__ = ["FEATURES", "ConfidenceModel", "Linear", "assess", "default_model", "line_features"]
+__all__ = ["CONFIDENCE_DEPTH", "FEATURES", "ConfidenceModel", "Linear", "assess", "default_model", "line_features"]

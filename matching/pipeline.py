@@ -18,7 +18,7 @@ import numpy as np
 
 
 from matching.config import MatchConfig
-from matching.confidence import assess
+from matching.confidence import CONFIDENCE_DEPTH, assess
 from matching.errors import ConfigError, RelocmatchError
 from matching.explain import cited_product, explain
 from matching.features import FEATURE_NAMES, feature_columns, tie_keys
@@ -37,7 +37,7 @@ from matching.rank import (
 )
 from matching.results import MatchResult, summarise
 from matching.retrieve import Candidates, CatalogArrays, retrieve
-from matching.types import ActivityGuess, BomLine, LineResult, Supplier, SupplierMatch
+from matching.types import ActivityGuess, BomLine, DepthStats, LineResult, Supplier, SupplierMatch
 
 ENGINE_VERSION = "0.1"
 # A line abstains (no_producer) only when its best producing activity scores at least this:
@@ -346,12 +346,11 @@ class Matcher:
         groups = regional.astype(int) * 2 + inside.astype(int)  # ties never cross a tier or the activity line
         keys = tie_keys(X, cands, self.arrays, products, activities)
         order = break_ties(order, scores, groups, keys)
-        if config.diversify:
-            producers = [a.score if not (a.wholesale or a.naf.startswith("46")) else 0.0 for a in activities]
-            quotas = activity_quotas(np.array(producers), config.top_n, min_ratio=config.diversity_min_ratio)
-            order = diversify(order, cands.activity_idx, quotas, config.top_n)
-        else:
-            order = order[: config.top_n]
+        ranked = order
+        order = self._cut(ranked, cands.activity_idx, activities, config, config.top_n)
+        # The confidence reads the list the engine returns at its fixed depth, whatever --top asks.
+        at_depth = order if config.top_n == CONFIDENCE_DEPTH else self._cut(
+            ranked, cands.activity_idx, activities, config, CONFIDENCE_DEPTH)
         notes = tie_notes(order, scores, groups, keys)
         namers = self._namers()
         feats = feature_matrix(X, FEATURE_NAMES)
@@ -378,9 +377,24 @@ class Matcher:
             ))
         lead = next((activities[int(cands.activity_idx[i])] for i in order.tolist() if cands.activity_idx[i] >= 0), None)
         shown, others = credible_split(activities)
+        producing = {a.naf for a in shown if not (a.wholesale or a.naf.startswith("46"))}
+        depth_nafs = self.arrays.columns.values("naf", [int(cands.rows[i]) for i in at_depth.tolist()])
+        share = sum(1 for n in depth_nafs if _clean(n) in producing) / len(depth_nafs) if len(depth_nafs) else 0.0
+        depth = DepthStats(share, float(max((scores[i] for i in at_depth.tolist()), default=0.0)))
         return LineResult(line=line, status="matched", products=tuple(products),
                           product=shown_product(products, lead or (shown[0] if shown else None)),
-                          activities=shown, other_activities=others, suppliers=tuple(matches), warnings=tuple(warnings))
+                          activities=shown, other_activities=others, suppliers=tuple(matches), warnings=tuple(warnings),
+                          depth_stats=depth)
+
+    @staticmethod
+    def _cut(order: np.ndarray, activity_idx: np.ndarray, activities: Sequence[ActivityGuess],
+             config: MatchConfig, depth: int) -> np.ndarray:
+        """The first ``depth`` of ``order``, shared between the plausible activities when asked."""
+        if not config.diversify:
+            return order[:depth]
+        producers = [a.score if not (a.wholesale or a.naf.startswith("46")) else 0.0 for a in activities]
+        quotas = activity_quotas(np.array(producers), depth, min_ratio=config.diversity_min_ratio)
+        return diversify(order, activity_idx, quotas, depth)
 
     def _no_producer(
         self,

@@ -133,6 +133,15 @@ class Confidence:
 
 
 @dataclass(frozen=True)
+class DepthStats:
+    """The supplier list at the confidence's fixed depth: the share carrying a producing
+    activity of the line, and the best supplier score in it."""
+
+    in_activity_share: float
+    best_score: float
+
+
+@dataclass(frozen=True)
 class LineResult:
     line: BomLine
     status: ResultStatus
@@ -147,3 +156,6 @@ class LineResult:
     # the product shown for the line: the one its first supplier's reasons cite (None: products[0])
     product: ProductGuess | None = None
     confidence: Confidence | None = None  # None only where nothing was read (skipped, error)
+    # what the confidence reads of the supplier list at the engine's fixed depth (10), so that
+    # --top never changes a line's confidence (None: read the suppliers returned)
+    depth_stats: DepthStats | None = None

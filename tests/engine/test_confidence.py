@@ -146,3 +146,37 @@ def test_cli_json_carries_confidence_and_low_confidence_status(tmp_path, irep_ca
     junk = lines[NONSENSE]
     assert junk["status"] == "low_confidence" and junk["confidence"]["band"] == "low" and junk["suppliers"]
     assert d["summary"]["low_confidence"] == 1
+
+
+def test_confidence_does_not_depend_on_how_many_suppliers_are_asked(lexical_matcher):
+    """The model reads the list at its fixed depth (10): --top 3, 5 or 25 give the same confidence
+    (session 4's demo line 10, "Poignées", read 0.52 with --top 5 and 0.48 with 10)."""
+    from dataclasses import replace
+
+    from matching.confidence import CONFIDENCE_DEPTH
+
+    lines = [_line(t, c, i) for i, (t, c) in enumerate(
+        [("Poignées", None), ("Roulement à billes", None), ("Moteur", None), ("Vis CHC M8x20 inox", None),
+         ("Tube acier D30 L100", "7304.90"), ("Clavette", None)], start=1)]
+    base = lexical_matcher.config
+    by_top = {}
+    for top in (3, 5, CONFIDENCE_DEPTH, 25):
+        lexical_matcher.config = replace(base, top_n=top)
+        try:
+            res = lexical_matcher.match(lines).lines
+        finally:
+            lexical_matcher.config = base
+        assert all(len(r.suppliers) <= top for r in res)
+        by_top[top] = [(r.status, r.confidence.probability) for r in res]
+    assert by_top[3] == by_top[5] == by_top[CONFIDENCE_DEPTH] == by_top[25]
+    # and the share read is the one of the ten suppliers a top-10 run returns
+    lexical_matcher.config = replace(base, top_n=3)
+    try:
+        (short,) = lexical_matcher.match([lines[0]]).lines
+    finally:
+        lexical_matcher.config = base
+    (full,) = lexical_matcher.match([lines[0]]).lines
+    nafs = {a.naf for a in full.activities if not (a.wholesale or a.naf.startswith("46"))}
+    expected = sum(1 for m in full.suppliers if m.supplier.naf in nafs) / len(full.suppliers)
+    assert short.depth_stats.in_activity_share == pytest.approx(expected)
+    assert short.depth_stats.best_score == pytest.approx(max(m.score for m in full.suppliers))
