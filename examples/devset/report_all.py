@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 DEV_SETS = ("lines", "holdout", "holdout2", "services_dev", "crosslang")
 # blind3: written before the session-3 changes, scored once then (aggregates only read);
 # blind4: written before the session-4 changes. Neither is run during development.
-BLIND_SETS = ("blind3", "blind4")
+BLIND_SETS = ("blind3", "blind4", "blind5")
 
 
 def _pct(v: Any, n: Any = None) -> str:

@@ -20,7 +20,7 @@ def _checker():  # type: ignore[no-untyped-def]
     return mod
 
 
-@pytest.mark.parametrize("name", ["blind3", "blind4"])
+@pytest.mark.parametrize("name", ["blind3", "blind4", "blind5"])
 def test_blind_sets_pass(name: str, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Only the labels are checked here: the engine never runs on a blind set outside its scoring."""
     rc = _checker().main(["--lines", str(DEVSET / f"{name}.csv")])
