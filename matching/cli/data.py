@@ -87,6 +87,7 @@ def _point_repairs(root: Path) -> dict[str, Any] | None:
         info = geo.commune(r["code"])
         examples.append({**r, "name": info.name if info else None})
     return {"count": len(geo.repairs), "by_source": by_source, "examples": examples,
+            "method": geo.artifact.get("point_repairs", {}).get("method", "heuristic"),
             "table": geo.artifact.get("version"), "built_at": geo.artifact.get("built_at")}
 
 
@@ -119,8 +120,10 @@ def _print_table(root: Path, checks: list[Any], cov: dict[str, Any] | None, cov_
         console.print(f"[red]coverage could not be measured: {cov_error}[/]")
     if repairs is not None:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(repairs["by_source"].items(), key=lambda kv: -kv[1]))
-        console.print(f"town-hall points outside their département, repaired: {repairs['count']:,}"
-                      + (f" ({kinds})" if kinds else ""))
+        how = repairs.get("method", "heuristic")
+        how = "neighbour heuristic, no polygons" if how == "heuristic" else f"commune polygons, {how}"
+        console.print(f"town-hall points displaced, repaired: {repairs['count']:,}"
+                      + (f" ({kinds})" if kinds else "") + f" — checked by {how}")
         for r in repairs["examples"]:
             new = "none" if r["repaired"] is None else f"{r['repaired'][0]:.4f}, {r['repaired'][1]:.4f}"
             console.print(f"  {r['code']} {r['name'] or ''} ({r['departement']}): "

