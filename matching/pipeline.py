@@ -43,6 +43,12 @@ ENGINE_VERSION = "0.1"
 # A line abstains (no_producer) only when its best producing activity scores at least this:
 # below, the reading itself is unsure and the other readings' suppliers are ranked instead.
 _ABSTAIN_MIN_SCORE = 0.4
+# NACE divisions of sections A (agriculture, forestry, fishing: 01–03) and B (mining: 05–09):
+# the activities that grow or extract a primary commodity rather than make it.
+PRIMARY_DIVISIONS = frozenset({"01", "02", "03", "05", "06", "07", "08", "09"})
+# A primary activity with at most this many establishments in the catalog counts as absent for a
+# primary commodity (0 = only when none; see docs/quality.md, session 5, for what 1 does).
+PRIMARY_MAX_ESTABLISHMENTS = 1
 Progress = Callable[[int, int], None]
 
 _SUPPLIER_FIELDS = (
@@ -268,6 +274,42 @@ class Matcher:
             self._services = get_service_classifier(self._data_dir)
         return self._services.read(line.description or "")
 
+    def primary_commodity_absent(self, products: Sequence[Any], activities: Sequence[ActivityGuess]) -> list[ActivityGuess] | None:
+        """The primary activities (NACE sections A/B) that produce the line's best product, when the
+        product is a primary commodity and the catalog holds no establishment of them, else None.
+
+        Why apart from ``absent_producers``: raw cocoa beans or natural latex also read, from
+        neighbouring codes and from the text, as chocolate or synthetic rubber makers, which are
+        credible by score but do not produce the raw commodity. The nomenclature says what the
+        product is: when every producing activity the crosswalk gives for the best product's code
+        is in sections A/B, only those activities can produce it. The reading must be confident
+        (the best producer of the line is one of them, scoring ``_ABSTAIN_MIN_SCORE`` or more).
+        """
+        if not products or not activities:
+            return None
+        code = getattr(products[0], "code", None)
+        if not code:
+            return None
+        from matching.codes import get_crosswalk
+
+        try:
+            own = get_crosswalk(self._data_dir).activities_for(code)
+        except Exception:  # noqa: BLE001 - a code the crosswalk cannot route: no primary reading
+            return None
+        if not own or any(a.naf[:2] not in PRIMARY_DIVISIONS for a in own):
+            return None
+        producers = [a for a in activities if not (a.wholesale or a.naf.startswith("46"))]
+        if not producers:
+            return None
+        best = max(producers, key=lambda a: a.score)
+        own_nafs = {a.naf for a in own}
+        if best.naf not in own_nafs or best.score < _ABSTAIN_MIN_SCORE:
+            return None
+        primary = [a for a in producers if a.naf in own_nafs and a.score >= 0.5 * best.score]
+        if any(self._naf_count.get(a.naf, 0) > PRIMARY_MAX_ESTABLISHMENTS for a in primary):
+            return None
+        return primary
+
     def absent_producers(self, activities: Sequence[ActivityGuess]) -> list[ActivityGuess] | None:
         """The credible producing activities when NONE of them has an establishment in the
         catalog (the line has no French producer here), else None.
@@ -324,7 +366,9 @@ class Matcher:
         config: MatchConfig,
         buyer: tuple[float, float] | None,
     ) -> LineResult:
-        absent = self.absent_producers(activities) if config.abstain else None
+        absent = None
+        if config.abstain:
+            absent = self.absent_producers(activities) or self.primary_commodity_absent(products, activities)
         if absent is not None:
             return self._no_producer(line, products, activities, absent, warnings, config, buyer)
         tokens, cands = self.retrieve_for(line, products, activities, config=config, buyer=buyer)
@@ -412,6 +456,11 @@ class Matcher:
         if any(a.route == "service" for a in absent):
             why = (f"aucun prestataire de ce service dans le catalogue ({what}) ; "
                    "the catalog holds no provider of this service")
+        elif all(a.naf[:2] in PRIMARY_DIVISIONS for a in absent):
+            n = sum(self._naf_count.get(a.naf, 0) for a in absent)
+            held = "aucun établissement" if n == 0 else f"{n} établissement(s) seulement"
+            why = (f"produit primaire (agriculture ou extraction, NACE section A/B) : {held} du catalogue "
+                   f"pour l'activité productrice ({what}) ; a primary commodity with no French producer in the catalog")
         else:
             why = (f"aucun producteur français dans le catalogue : aucun établissement n'exerce l'activité "
                    f"productrice ({what}) ; no French producer of this product in the catalog")

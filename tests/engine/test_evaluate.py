@@ -67,3 +67,22 @@ def test_load_labels_says_which_line_is_wrong(tmp_path):
     p.write_text("id,description\nA,x\n")
     with pytest.raises(DataError, match="naf"):
         load_labels(p)
+
+
+@pytest.mark.parametrize("kind,with_producers", [("goods", 1), ("service", 1), ("no_producer", 0)])
+def test_a_line_labelled_no_producer_has_no_producer_whatever_its_naf_holds(kind, with_producers):
+    """Its NAF's establishments are not its producers: no supplier hit, abstaining is never wrong."""
+    from matching.config import MatchConfig
+    from matching.evaluate import run_evaluation
+    from matching.pipeline import Matcher
+
+    from .conftest import FakeClassifier, make_table
+
+    m = Matcher(make_table(), classifier=FakeClassifier(), config=MatchConfig())
+    rows = [{"row": 2, "id": "A", "lang": "fr", "description": "roulements à billes", "code": "", "hs6": "848210",
+             "naf": ["28.15Z"], "kind": kind, "notes": ""}]
+    rep = run_evaluation(m, rows, baseline=False)
+    assert rep["lines_with_producers_in_catalog"] == with_producers
+    row = rep["relocmatch"]["all"]
+    assert math.isnan(row["naf_hit@10"]) == (with_producers == 0)
+    assert math.isnan(row["wrongly_abstained"]) == (with_producers == 0)

@@ -1,0 +1,69 @@
+"""A primary commodity (NACE section A/B product) with no French producer in the catalog abstains.
+
+The rule reads the nomenclature (the crosswalk's producing activities of the best product's
+code), not a word list: the cases below are codes and made-up activity readings.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from matching import pipeline
+from matching.config import MatchConfig
+from matching.pipeline import Matcher
+from matching.types import ActivityGuess, BomLine, ProductGuess
+
+from .conftest import KEYWORDS, FakeClassifier, make_table
+
+
+def act(naf: str, score: float, wholesale: bool = False) -> ActivityGuess:
+    return ActivityGuess(naf, f"activité {naf}", score, "cn-cpa", (), wholesale)
+
+
+# (case, best product code, line activities, establishments per NAF, absent NAFs or None)
+CASES = [
+    ("cocoa beans: processor credible by score, grower absent", "18010000",
+     [act("01.27Z", 0.52), act("10.82Z", 0.36)], {"10.82Z": 21}, ["01.27Z"]),
+    ("cocoa beans: the grower is in the catalog", "18010000",
+     [act("01.27Z", 0.52), act("10.82Z", 0.36)], {"01.27Z": 5, "10.82Z": 21}, None),
+    ("iron ore: one establishment is not a supply base", "26011100",
+     [act("07.10Z", 0.66), act("24.10Z", 0.2)], {"07.10Z": 1, "24.10Z": 30}, ["07.10Z"]),
+    ("bearings: a manufactured product never takes this rule", "84821010",
+     [act("28.15Z", 0.9)], {}, None),
+    ("cocoa code but the line reads as a processor first", "18010000",
+     [act("10.82Z", 0.8), act("01.27Z", 0.45)], {"10.82Z": 21}, None),
+    ("cocoa code, unsure reading", "18010000",
+     [act("01.27Z", 0.3), act("10.82Z", 0.2)], {"10.82Z": 21}, None),
+    ("wholesalers do not count as producers", "18010000",
+     [act("46.37Z", 0.9, wholesale=True), act("01.27Z", 0.5)], {"46.37Z": 12}, ["01.27Z"]),
+]
+
+
+@pytest.mark.parametrize("case,code,activities,counts,expected", CASES, ids=[c[0] for c in CASES])
+def test_primary_commodity_absent(data_dir, case, code, activities, counts, expected) -> None:
+    stub = SimpleNamespace(_data_dir=data_dir, _naf_count=counts)
+    products = [ProductGuess(code, "CN8", "produit", 0.5, "text")]
+    got = Matcher.primary_commodity_absent(stub, products, activities)
+    assert (None if got is None else [a.naf for a in got]) == expected, case
+
+
+def test_threshold_is_at_most_one_establishment() -> None:
+    assert pipeline.PRIMARY_MAX_ESTABLISHMENTS == 1
+    assert {"01", "03", "05", "09"} <= pipeline.PRIMARY_DIVISIONS and "10" not in pipeline.PRIMARY_DIVISIONS
+
+
+def test_end_to_end_no_producer_with_reason(data_dir, monkeypatch) -> None:
+    """A raw-commodity line whose processor has establishments comes out no_producer, with the reason."""
+    table = make_table()  # holds 10.71C (a bakery), no cocoa grower (01.27Z)
+    monkeypatch.setitem(KEYWORDS, "cacao", (ProductGuess("18010000", "CN8", "Cacao en fèves", 0.6, "text"),
+                                            [act("01.27Z", 0.55), act("10.71C", 0.35)]))
+    m = Matcher(table, classifier=FakeClassifier(), config=MatchConfig(), data_dir=data_dir)
+    res = m.match([BomLine(row=2, description="fèves de cacao crues"),
+                   BomLine(row=3, description="roulements à billes")])
+    raw, bearings = res.lines
+    assert raw.status == "no_producer"
+    assert not raw.suppliers
+    assert any("produit primaire" in w and "01.27Z" in w for w in raw.warnings)
+    assert bearings.status in ("matched", "low_confidence") and bearings.suppliers
