@@ -459,8 +459,9 @@ class Matcher:
         elif all(a.naf[:2] in PRIMARY_DIVISIONS for a in absent):
             n = sum(self._naf_count.get(a.naf, 0) for a in absent)
             held = "aucun établissement" if n == 0 else f"{n} établissement(s) seulement"
-            why = (f"produit primaire (agriculture ou extraction, NACE section A/B) : {held} du catalogue "
-                   f"pour l'activité productrice ({what}) ; a primary commodity with no French producer in the catalog")
+            why = (f"aucun producteur français dans le catalogue : produit primaire (agriculture ou extraction, "
+                   f"NACE section A/B), {held} du catalogue pour l'activité productrice ({what}) ; "
+                   "a primary commodity with no French producer in the catalog")
         else:
             why = (f"aucun producteur français dans le catalogue : aucun établissement n'exerce l'activité "
                    f"productrice ({what}) ; no French producer of this product in the catalog")
