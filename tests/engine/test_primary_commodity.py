@@ -49,9 +49,12 @@ def test_primary_commodity_absent(data_dir, case, code, activities, counts, expe
     assert (None if got is None else [a.naf for a in got]) == expected, case
 
 
-def test_threshold_is_at_most_one_establishment() -> None:
-    assert pipeline.PRIMARY_MAX_ESTABLISHMENTS == 1
-    assert {"01", "03", "05", "09"} <= pipeline.PRIMARY_DIVISIONS and "10" not in pipeline.PRIMARY_DIVISIONS
+def test_the_threshold_is_read_not_copied(data_dir, monkeypatch) -> None:
+    """With the threshold at 0, the single iron-ore establishment is a producer again."""
+    monkeypatch.setattr(pipeline, "PRIMARY_MAX_ESTABLISHMENTS", 0)
+    stub = SimpleNamespace(_data_dir=data_dir, _naf_count={"07.10Z": 1, "24.10Z": 30})
+    products = [ProductGuess("26011100", "CN8", "minerais de fer", 0.5, "text")]
+    assert Matcher.primary_commodity_absent(stub, products, [act("07.10Z", 0.66), act("24.10Z", 0.2)]) is None
 
 
 def test_end_to_end_no_producer_with_reason(data_dir, monkeypatch) -> None:
