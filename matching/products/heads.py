@@ -11,9 +11,12 @@ Rules (linguistic structure, not trade vocabulary):
   parenthesis; noun complements after ``de/à`` stay in the core ("poignée de porte").
 - English: the head is the last content word before ``of/for/with`` or a parenthesis
   ("brass door handle" → handle).
-- German: the head is the last noun (capitalised word, or the last non-adjective) before
-  ``für/mit/aus``; a compound is split against the label vocabulary and its last element is the
-  head (``Werkzeugkoffer`` → ``koffer``).
+- German: the head is the first noun (capitalised word that is not an acronym or an adjective,
+  else the first non-adjective) before ``für/mit/aus``: a German line names the product first and
+  qualifies it after ("Luftfilter Motor Traktor", "Reihenklemme 2,5 mm² Hutschiene"). A compound
+  is split against the label vocabulary and its last element is the head (``Werkzeugkoffer`` →
+  ``koffer``), unless the whole compound is itself a label word (lexicalised: ``Bleistift`` is a
+  pencil, not a lead pin); its material parts are typed as modifiers either way.
 - Modifiers are typed: material, size (measures, dimensions, ``M8x40``, ``Ø 25``, ``DN50``),
   standard (DIN/ISO/EN numbers, steel grades ``A2``, ``8.8``, ``1.4301``), pack ("lot de 50",
   "(carton de 1000)", "box of 100", "VE 100"), position (AV/AR, front, links), purpose (after
@@ -88,7 +91,27 @@ accessories zubehor kit set rechange spare composant composants component compon
 article articles artikel produit produits product products ensemble assembly baugruppe
 """.split())
 _GENERIC_STEMS = frozenset(stem(g) for g in _GENERIC)
-_DE_ADJ_END = ("ig", "lich", "isch", "bar", "iert", "ierte", "ierter", "iertes", "los", "fest", "frei", "sam")
+_DE_ADJ_END = ("ig", "lich", "isch", "bar", "iert", "los", "fest", "frei", "sam")
+_DE_INFLECT = ("en", "em", "er", "es", "e")
+_DE_PARTICIPLE = ("ge", "ver", "be", "ent", "zer")
+
+
+def _de_adjective(word: str) -> bool:
+    """A German adjective or participle by its ending ("verzinkte", "rostfreier", "elektrisches")."""
+    if word.endswith(_DE_ADJ_END):
+        return True
+    for e in _DE_INFLECT:
+        if word.endswith(e) and len(word) > len(e) + 3:
+            base = word[: -len(e)]
+            if base.endswith(_DE_ADJ_END) or (base.startswith(_DE_PARTICIPLE) and base.endswith("t")):
+                return True
+    return False
+
+
+def _lexicalised(splitter: object, word: str) -> bool:
+    """The whole compound is a word of the labels (``bleistift``, ``zahnriemen``): keep it whole."""
+    count = getattr(splitter, "count", None)
+    return len(word) >= 6 and count is not None and count(word, last=True) > 0
 _SIZE_PREFIX_RE = re.compile(r"(?<![a-z0-9])(dn|pn|gr|sw|nw|ø|m)\.?\s+(\d)")
 _TOKEN_RE = re.compile(r"\(|\)|ø\s*\d+(?:[.,]\d+)?|\d+(?:[.,/x]\d+)+[a-z]*|[;,/+]|[a-z0-9]+(?:-[a-z0-9]+)*|'")
 _ALL_STOP = frozenset().union(*STOP_WORDS.values())
@@ -167,7 +190,9 @@ def parse(text: str | None, *, lang: str | None = None, splitter: Splitter | Non
     folded = fold(raw)
     # Capitalisation per folded word (German nouns are capitalised), from the raw text.
     all_caps = raw.upper() == raw or raw.lower() == raw
-    caps = {fold(w): w[:1].isupper() for w in re.findall(r"[^\W\d_]+", raw)} if lang == "de" and not all_caps else {}
+    raw_words = re.findall(r"[^\W\d_]+", raw) if lang == "de" and not all_caps else []
+    caps = {fold(w): w[:1].isupper() for w in raw_words}
+    acronyms = {fold(w) for w in raw_words if len(w) >= 2 and w.isupper()}  # "HB", "HSS", "LED"
     # 1. pack phrases, anywhere (inside parentheses too)
     for m in _PACK_RE.finditer(folded):
         add("pack", " ".join(m.group(0).split()))
@@ -228,10 +253,10 @@ def parse(text: str | None, *, lang: str | None = None, splitter: Splitter | Non
             core = [head_word, *main_words[:-1]]
     elif lang == "de":
         if main_words:
-            nouns = [w for w in main_words if caps.get(w)] if not all_caps else []
+            nouns = [w for w in main_words if caps.get(w) and w not in acronyms and not _de_adjective(w)]
             if not nouns:
-                nouns = [w for w in main_words if not w.endswith(_DE_ADJ_END)] or main_words
-            head_word = nouns[-1]
+                nouns = [w for w in main_words if w not in acronyms and not _de_adjective(w)] or main_words
+            head_word = nouns[0]
             core = [head_word, *[w for w in main_words if w != head_word]]
     else:
         if main_words:
@@ -273,13 +298,17 @@ def parse(text: str | None, *, lang: str | None = None, splitter: Splitter | Non
     if lang == "de" and splitter is not None and head_word:
         parts = splitter.split(head_word)
         if len(parts) > 1:
-            head = parts[-1]
             lead = []
             for p in parts[:-1]:
                 if p in _MATERIALS:
                     add("material", p)
                 else:
                     lead.append(p)
+            if _lexicalised(splitter, head_word):  # "bleistift": the compound is the product
+                head = head_word
+                lead = []
+            else:
+                head = parts[-1]
             core = [head, *lead, *[w for w in core if w != head_word]]
         for i, w in enumerate(core[1:], start=1):  # other compounds in the core: drop their materials
             ps = splitter.split(w)

@@ -54,14 +54,21 @@ DE = [
     ("Sechskantschraube DIN 933 M10x40 verzinkt", "schraube", set(), {"material": {"verzinkt"}, "size": {"m10x40"}}),
     ("Ersatzteile für Kreiselpumpe", "kreiselpumpe", set(), {"generic": {"ersatzteile"}}),
     ("Kupferrohr 22 mm", "rohr", set(), {"material": {"kupfer"}}),
-    ("Türgriff Messing", "griff", {"tur"}, {"material": {"messing"}}),
-    ("Zahnriemen für Förderband", "riemen", {"zahn"}, {"purpose": {"forderband"}}),
+    ("Türgriff Messing", "turgriff", set(), {"material": {"messing"}}),
+    ("Zahnriemen für Förderband", "zahnriemen", set(), {"purpose": {"forderband"}}),
     ("Holzpalette 1200x800", "palette", set(), {"material": {"holz"}, "size": {"1200x800"}}),
     ("Glasflaschen 0,75 l (Karton mit 12)", "flaschen", set(), {"material": {"glas"}, "pack": {"karton mit 12"}}),
-    ("Gummidichtung für Flansch", "dichtung", set(), {"material": {"gummi"}, "purpose": {"flansch"}}),
+    ("Gummidichtung für Flansch", "gummidichtung", set(), {"material": {"gummi"}, "purpose": {"flansch"}}),
     ("Aluminiumprofil 40x40 eloxiert", "profil", set(), {"material": {"aluminium"}, "size": {"40x40"}}),
     ("Pappbecher weiß 200 ml", "becher", set(), {"material": {"papp"}} ),
     ("Verpackungsfolie transparent", "folie", {"verpackung"}, {}),
+    # the product comes first, what it is for or made of after; an acronym or adjective is no head
+    ("Bleistift HB", "bleistift", set(), {}),
+    ("Luftfilter Motor Traktor", "luftfilter", {"motor", "traktor"}, {}),
+    ("Reihenklemme 2,5 mm² Hutschiene", "klemme", {"reihen"}, {}),
+    ("Plane Polyestergewebe 650 g/m²", "plane", set(), {}),
+    ("Verzinkte Stahlschrauben M8", "schrauben", set(), {"material": {"stahl"}, "size": {"m8"}}),
+    ("Elektrische Heizpatrone 230 V", "patrone", {"heiz"}, {}),
 ]
 
 
