@@ -36,7 +36,7 @@ catalog: $(CATALOG_DIR)/manifest.json
 $(MODELS_DIR)/manifest.json: | install
 	$(BIN)/relocmatch products build --out $(MODELS_DIR)
 
-# Label embeddings of the default semantic model (minilm: 9,759 EN labels, ~80 s once, seconds
+# Label embeddings of the default semantic model (minilm: 9,759 EN labels, ~110 s once on the numpy runtime, seconds
 # when the old on-disk embedding cache exists). `make semantic-e5` builds the multilingual option.
 $(SEMANTIC_DIR)/manifest.json: | install
 	$(BIN)/relocmatch semantic build --model $(RELOCMATCH_SEMANTIC_MODEL) --out $(SEMANTIC_DIR)

@@ -50,11 +50,9 @@ def _start(catalog: str, semantic: bool | None, ranker: str | None, torch_thread
 
     _MATCHER = Matcher.from_catalog(catalog, MatchConfig(semantic=semantic), ranker_path=ranker)
     _MATCHER.match([BomLine(row=1, description="roulements à billes", code="84821010")])
-    import sys
+    from matching.embed import set_threads
 
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(torch_threads)
+    set_threads(torch_threads)
     freeze_long_lived()
 
 

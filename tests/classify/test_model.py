@@ -33,8 +33,10 @@ def test_loading_the_model_caps_numpy_blas_threads() -> None:
 
     from matching.embed import _load_model, default_encoder
 
-    assert default_encoder() is not None
-    _load_model()
+    enc = default_encoder()  # the numpy runtime caps BLAS when it loads
+    assert enc is not None
+    enc(["roulement à billes"])
+    _load_model()  # and the torch runtime too
     want = max(1, int(os.environ.get("RELOCMATCH_TORCH_THREADS", "1")))
     blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
     assert blas and all(i["num_threads"] <= want for i in blas)
@@ -62,7 +64,7 @@ def test_packed_forward_gives_what_encode_gives(data_dir) -> None:
     from matching.classify import get_classifier
     from matching.embed import PACK_TEXTS, _load_model, _packed_encoder, default_encoder
 
-    enc = default_encoder()
+    enc = default_encoder("torch")
     assert enc is not None
     model = _load_model()
     assert _packed_encoder() is not None  # the packaged model has the expected shape
@@ -97,6 +99,9 @@ def test_embed_dtype_setting(monkeypatch) -> None:
     from matching.errors import ConfigError
 
     try:
+        monkeypatch.delenv("RELOCMATCH_EMBED_DTYPE", raising=False)
+        embed_dtype.cache_clear()
+        assert embed_dtype() == "float32"  # the default asks nothing of torch
         for value in ("float32", "bfloat16"):
             monkeypatch.setenv("RELOCMATCH_EMBED_DTYPE", value)
             embed_dtype.cache_clear()
@@ -106,5 +111,70 @@ def test_embed_dtype_setting(monkeypatch) -> None:
         with pytest.raises(ConfigError, match="auto, float32 or bfloat16"):
             embed_dtype()
     finally:
-        monkeypatch.delenv("RELOCMATCH_EMBED_DTYPE")
+        monkeypatch.delenv("RELOCMATCH_EMBED_DTYPE", raising=False)
         embed_dtype.cache_clear()
+
+
+def test_embed_runtime_setting(monkeypatch) -> None:
+    """numpy by default; RELOCMATCH_EMBED_RUNTIME forces one; bfloat16 exists on torch only."""
+    from matching.embed import embed_dtype, embed_runtime
+    from matching.errors import ConfigError
+
+    monkeypatch.delenv("RELOCMATCH_EMBED_DTYPE", raising=False)
+    monkeypatch.delenv("RELOCMATCH_EMBED_RUNTIME", raising=False)
+    embed_dtype.cache_clear()
+    try:
+        assert embed_runtime() == "numpy"
+        monkeypatch.setenv("RELOCMATCH_EMBED_RUNTIME", "torch")
+        assert embed_runtime() == "torch"
+        monkeypatch.setenv("RELOCMATCH_EMBED_RUNTIME", "onnx")
+        with pytest.raises(ConfigError, match="expected numpy or torch"):
+            embed_runtime()
+        monkeypatch.setenv("RELOCMATCH_EMBED_DTYPE", "bfloat16")
+        embed_dtype.cache_clear()
+        monkeypatch.delenv("RELOCMATCH_EMBED_RUNTIME")
+        assert embed_runtime() == "torch"
+        monkeypatch.setenv("RELOCMATCH_EMBED_RUNTIME", "numpy")
+        with pytest.raises(ConfigError, match="bfloat16 needs RELOCMATCH_EMBED_RUNTIME=torch"):
+            embed_runtime()
+    finally:
+        monkeypatch.delenv("RELOCMATCH_EMBED_DTYPE", raising=False)
+        embed_dtype.cache_clear()
+
+
+@pytest.mark.model
+def test_both_runtimes_give_the_same_vectors_under_one_name() -> None:
+    """Label embeddings built by one runtime serve queries of the other: same name, same vectors."""
+    import numpy as np
+
+    from matching.embed import default_encoder
+
+    lean, full = default_encoder("numpy"), default_encoder("torch")
+    assert lean is not None and full is not None
+    assert lean.model_name == full.model_name == "all-MiniLM-L6-v2@64"
+    texts = ["roulement à billes 6205 2RS", "Luftfilter Motor Traktor", "paper cups 8 oz (case of 1000)", ""]
+    a, b = lean(texts), full(texts)
+    assert a.shape == b.shape == (4, 384) and a.dtype == np.float32
+    assert float(np.sum(a * b, axis=1).min()) > 0.99999
+
+
+@pytest.mark.model
+def test_matching_with_the_semantic_channel_imports_no_torch(data_dir) -> None:
+    """The start-up goal's mechanism (issue 12): a line classified WITH the semantic channel, in a
+    fresh process, never imports torch, transformers or sentence-transformers."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from matching.classify import get_classifier\n"
+        f"clf = get_classifier({str(data_dir)!r})\n"
+        "r = clf.classify_many(['deep groove ball bearings'])[0]\n"
+        "print(json.dumps({'channels': sorted(r.channels_used), 'code': r.products[0].code,\n"
+        "  'heavy': sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules)}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "semantic" in got["channels"] and got["code"].startswith("8482")
+    assert got["heavy"] == []
