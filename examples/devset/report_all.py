@@ -21,9 +21,11 @@ from typing import Any
 
 HERE = Path(__file__).parent
 DEV_SETS = ("lines", "holdout", "holdout2", "services_dev", "crosslang")
+# blind6: written before the session-9 changes (BLIND6.md), the only one still blind; blind3-5 are
+# development sets now (their line-level failures were read in sessions 4, 6 and 9).
 # blind3: written before the session-3 changes, scored once then (aggregates only read);
 # blind4: written before the session-4 changes. Neither is run during development.
-BLIND_SETS = ("blind3", "blind4", "blind5")
+BLIND_SETS = ("blind3", "blind4", "blind5", "blind6")
 
 
 def _pct(v: Any, n: Any = None) -> str:
