@@ -203,6 +203,9 @@ def code_similarity(a: str, b: str) -> float:
 
 # =========================================================================== crosswalk
 
+# A NAF label naming its class's remainder: "d'autres …", "Autre transformation …".
+_RESIDUAL_RE = re.compile(r"(?i)(?:^|\W)autres?\s")
+
 # Route confidences (before splitting across CPA classes and NAF sous-classes).
 ROUTE_BASE: dict[str, float] = {
     "cn-cpa": 0.95,  # official Eurostat CN 2022 → CPA 2.1 line
@@ -747,8 +750,18 @@ class Crosswalk:
         overlap = [len(product & stems.get(n, frozenset())) for n in nafs]
         total = sum(overlap)
         if total == 0:
+            residual = [n for n in nafs if self.is_residual_naf(n)]
+            if len(residual) == 1:
+                # The product names none of the specific sous-classes (butter, cheese, nuclear
+                # fuel, packaging machines): it belongs to the class's "autres …" one.
+                return [0.5 / k + (0.5 if n == residual[0] else 0.0) for n in nafs]
             return [1.0 / k] * k
         return [0.5 / k + 0.5 * o / total for o in overlap]
+
+    def is_residual_naf(self, naf: str) -> bool:
+        """True for a sous-classe whose label is its class's remainder ("Fabrication d'autres
+        articles métalliques", "Autres activités du travail des grains")."""
+        return bool(_RESIDUAL_RE.search(self._naf["labels"].get(naf, "")))
 
     def code_similarity(self, a: str, b: str) -> float:
         """Same as the module-level `code_similarity` (pure; here so the crosswalk is one object)."""

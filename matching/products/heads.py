@@ -66,8 +66,57 @@ _PACK_RE = re.compile(
     r"(?<![a-z0-9])(?:" + _PACK_NOUNS + r"\s*(?:de|of|a|mit|zu|x|:)?\s*\d+(?:[.,]\d+)?(?![x\d])\s*(?:[a-z]{1,5}\b)?"
     r"|(?:par|per)\s*\d+\b"
     r"|\d+\s*(?:pcs|pces|pce|pieces?|pc|stk|stuck|st|units?|ex|exemplaires?|u)\b"
-    r"|\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|cl|t)\s+" + _PACK_NOUNS + r")",
+    r"|\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|cl|t)\s+" + _PACK_NOUNS + r"(?![a-z]))",
 )
+_CONTAINER_RE_CACHE: dict[frozenset[str], re.Pattern[str]] = {}
+
+
+def _container_re(containers: frozenset[str]) -> re.Pattern[str] | None:
+    """Pack phrases built on the nomenclature's container nouns (``Lexicon.containers``):
+    "sac 25 kg", "25 kg Sack", "flacon 3 l", "Dose 1 kg" — the same shapes as ``_PACK_RE``."""
+    if not containers:
+        return None
+    rx = _CONTAINER_RE_CACHE.get(containers)
+    if rx is None:
+        nouns = "(?:" + "|".join(sorted(map(re.escape, containers), key=len, reverse=True)) + ")"
+        rx = re.compile(
+            r"(?<![a-z0-9])(?:" + nouns + r"\s*(?:de|of|a|mit|zu|x|:)?\s*\d+(?:[.,]\d+)?(?![x\d])\s*(?:[a-z]{1,5}\b)?"
+            r"|\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|cl|t)\s+" + nouns + r")(?![a-z])")
+        _CONTAINER_RE_CACHE[containers] = rx
+    return rx
+
+
+def pack_spans(folded: str, containers: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """Where ``folded`` holds pack phrases, as (start, end) offsets.
+
+    The hand-written pack nouns ("lot de 50", "carton de 1000", "VE 100") are packs anywhere. A
+    container noun of the nomenclature ("sac 25 kg", "Dose 1 kg") is a pack only after another
+    word: at the start of the line it is the product itself ("flacon 250 ml ambré"). The
+    caller leaves English lines out (their head comes last: "glass bottles 75 cl").
+    """
+    spans = [m.span() for m in _PACK_RE.finditer(folded)]
+    rx = _container_re(containers)
+    if rx is not None:
+        blanked = _blank(folded, spans)
+        for m in rx.finditer(blanked):
+            if re.search(r"[a-z]{2}", blanked[:m.start()]):
+                spans.append(m.span())
+    return sorted(spans)
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
+
+
+def strip_packs(folded: str, containers: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
+    """``folded`` with its pack phrases blanked out, and the phrases (see ``pack_spans``)."""
+    spans = pack_spans(folded, containers)
+    return _blank(folded, spans), [" ".join(folded[a:b].split()) for a, b in spans]
+
+
 _STANDARD_RE = re.compile(
     r"^(?:din|iso|en|nf|astm|sae|ansi|jis|bs|ip\d{2}|a[24](?:-\d+)?|\d{1,2}\.\d|\d\.\d{4}|\d{3}l?|s\d{3}[a-z]*|"
     r"c\d{2}|cl?\d{3}|gs|ce|rohs|ul|class|classe|kl|klasse)$"
@@ -194,9 +243,10 @@ def parse(text: str | None, *, lang: str | None = None, splitter: Splitter | Non
     caps = {fold(w): w[:1].isupper() for w in raw_words}
     acronyms = {fold(w) for w in raw_words if len(w) >= 2 and w.isupper()}  # "HB", "HSS", "LED"
     # 1. pack phrases, anywhere (inside parentheses too)
-    for m in _PACK_RE.finditer(folded):
-        add("pack", " ".join(m.group(0).split()))
-    folded = _PACK_RE.sub(" ", folded)
+    # English puts the head last ("glass bottles 75 cl"): a trailing container is its product.
+    containers = getattr(lexicon, "containers", frozenset()) if lang != "en" else frozenset()
+    folded, packs = strip_packs(folded, containers)
+    add("pack", *packs)
     folded = _SIZE_PREFIX_RE.sub(r"\1\2", folded)  # "DN 10", "Gr. 9", "Ø 25" are one size token
     # 2. tokens with their clause: parenthesised text is a modifier, never the head
     toks: list[tuple[str, int]] = []  # (token, depth of parentheses)

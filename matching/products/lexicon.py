@@ -19,40 +19,56 @@ from matching.text import STOP_WORDS, fold
 
 LANGS = ("fr", "en", "de")
 _WORD = re.compile(r"[a-z]+")
+# The HS headings of "articles for the conveyance or packing of goods": their labels enumerate the
+# containers a buyer writes as a pack ("sac 25 kg", "Dose 1 kg", "flacon 3 l").
+PACKING_HEADINGS = ("3923", "4415", "4416", "4819", "6305", "7010", "7310", "7612")
+_ITEM_SPLIT = re.compile(r",|\b(?:et|ou|and|or|und|oder)\b")
+_NOT_CONTAINER = frozenset("""
+autre autres other others andere anderer anderes similaire similaires similar ahnliche ahnlicher article articles
+ouvrage ouvrages work works ware waren erzeugnis erzeugnisse produit produits product products
+dispositif dispositifs
+""".split())
 
 
 class Lexicon:
     """Label vocabularies FR/EN/DE (folded word → count) and the German compound splitter."""
 
-    def __init__(self, vocab: Mapping[str, Mapping[str, int]], de_heads: Mapping[str, int] | None = None) -> None:
+    def __init__(self, vocab: Mapping[str, Mapping[str, int]], de_heads: Mapping[str, int] | None = None,
+                 containers: Iterable[str] = ()) -> None:
         self.vocab = {lang: dict(vocab.get(lang, {})) for lang in LANGS}
+        self.containers = frozenset(containers)  # folded container nouns (``container_nouns``)
         self.de_heads = dict(de_heads if de_heads is not None else head_counts(self.vocab["de"]))
         self.splitter = CompoundSplitter(self.vocab["de"], extra=self.de_heads)
         self._totals = {lang: max(1, sum(v.values())) for lang, v in self.vocab.items()}
 
     @classmethod
-    def from_texts(cls, texts: Mapping[str, Iterable[str]]) -> Lexicon:
-        return cls({lang: label_vocabulary(texts.get(lang, ())) for lang in LANGS})
+    def from_texts(cls, texts: Mapping[str, Iterable[str]], containers: Iterable[str] = ()) -> Lexicon:
+        return cls({lang: label_vocabulary(texts.get(lang, ())) for lang in LANGS}, containers=containers)
 
     @classmethod
     def from_refdata(cls, data_dir: str | Path | None = None) -> Lexicon:
         """From the CN8 self-explanatory texts and the TARIC fragments of the three languages."""
         from matching import refdata
 
-        texts = {}
+        texts, packing = {}, []
         for lang in LANGS:
-            texts[lang] = [*refdata.load_cn8(lang, data_dir)["description"], *refdata.load_taric(lang, data_dir)["description"]]
-        return cls.from_texts(texts)
+            taric = refdata.load_taric(lang, data_dir)
+            texts[lang] = [*refdata.load_cn8(lang, data_dir)["description"], *taric["description"]]
+            sel = taric["goods_code"].str[:4].isin(PACKING_HEADINGS) & taric["hier_pos"].isin([4, 6])
+            packing += [(lang, d) for d in taric.loc[sel, "description"]]
+        lex = cls.from_texts(texts)
+        return cls(lex.vocab, lex.de_heads, container_nouns(packing, lex.vocab))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"vocab": self.vocab, "de_heads": self.de_heads}, ensure_ascii=False, sort_keys=True),
+        path.write_text(json.dumps({"vocab": self.vocab, "de_heads": self.de_heads,
+                                    "containers": sorted(self.containers)}, ensure_ascii=False, sort_keys=True),
                         encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         d = json.loads(path.read_text(encoding="utf-8"))
-        return cls(d["vocab"], d["de_heads"])
+        return cls(d["vocab"], d["de_heads"], d.get("containers", ()))
 
     # ------------------------------------------------------------------ language
     def lang_scores(self, text: str) -> dict[str, float]:
@@ -99,3 +115,53 @@ class Lexicon:
 
     def word_count(self, word: str, lang: str) -> int:
         return self.vocab.get(lang, {}).get(fold(word), 0)
+
+
+def container_nouns(labels: Iterable[tuple[str, str]], vocab: Mapping[str, Mapping[str, int]] | None = None) -> frozenset[str]:
+    """The container nouns that packing headings' labels enumerate, folded, with their singulars.
+
+    ``labels`` are (lang, label). "Boîtes, sacs, pochettes, cornets et autres emballages en
+    papier, …" gives boites, sacs, pochettes, cornets (and boite, sac, …): the noun of each
+    enumerated item (French: its first word; German: its first capitalised word; English: its
+    last, "Folding cartons"), up to the first item that carries a complement ("en papier",
+    "aus Kunststoffen"), before the first ``;`` (what follows is another article: closures,
+    cable drums). A catch-all item ("et autres …", "and similar …") is not a container name; an
+    item that opens with a preposition ("D'une contenance de 50 l") ends the list. A singular
+    made here that is another language's label word ("Tuben" → "tube") is left out.
+    """
+    from matching.products.heads import _MATERIALS
+
+    stop = frozenset().union(*STOP_WORDS.values())
+    out: set[str] = set()
+    for lang, label in labels:
+        raw_head = str(label).split(";")[0].split(":")[0]
+        for raw_item in _ITEM_SPLIT.split(raw_head):
+            if raw_item.strip().endswith("-"):  # "Transport- oder Verpackungsmittel"
+                continue
+            raw_words = re.findall(r"[^\W\d_]+", raw_item)
+            words = [fold(w) for w in raw_words]
+            if not words:
+                continue
+            if words[0] in stop:  # "d'une contenance", "de jute", "en polymeres"
+                break
+            cut = next((i for i, w in enumerate(words) if w in stop), len(words))
+            pre = list(zip(words[:cut], raw_words[:cut]))
+            if pre and not any(w in _NOT_CONTAINER for w, _ in pre) and len(pre) <= 3:
+                cands = [(w, r) for w, r in pre if w not in _MATERIALS]
+                if lang == "de":
+                    cands = [(w, r) for w, r in cands if r[:1].isupper()]
+                noun = (cands[-1] if lang == "en" else cands[0])[0] if cands else ""
+                if len(noun) >= 3 and not (lang == "en" and noun.endswith("ing")):
+                    out.add(noun)
+                    for sg in _singulars(noun, lang):
+                        if vocab is None or not any(vocab.get(o, {}).get(sg) for o in LANGS if o != lang):
+                            out.add(sg)
+            if cut < len(words):  # the item has a complement: the list is over
+                break
+    return frozenset(out)
+
+
+def _singulars(word: str, lang: str) -> set[str]:
+    """Plausible singulars (FR/EN -s/-x; DE -e/-n/-en/-er): a few non-words are harmless."""
+    ends = ("e", "n", "en", "er") if lang == "de" else ("s", "x")
+    return {word[: -len(e)] for e in ends if word.endswith(e) and len(word) - len(e) >= 3}

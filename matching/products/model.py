@@ -27,7 +27,7 @@ import numpy as np
 from matching.products.heads import parse
 from matching.text import analyze, stem
 
-FEATURE_VERSION = "f2"
+FEATURE_VERSION = "f3"
 N_WORD = 2**18
 N_CHAR = 2**18
 

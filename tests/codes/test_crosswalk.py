@@ -246,3 +246,19 @@ def test_concurrent_first_use_builds_consistent_results(data_dir: Path) -> None:
         results = list(pool.map(lambda c: [a.naf for a in fresh.activities_for(c)], codes))
     cached = get_crosswalk(data_dir)
     assert results == [[a.naf for a in cached.activities_for(c)] for c in codes]
+
+
+@pytest.mark.parametrize(("code", "residual", "specific"), [
+    ("28151100", "20.13B", "20.13A"),  # caustic soda: "autres produits chimiques inorganiques", not nuclear fuel
+    ("84212300", "28.29B", "28.29A"),  # oil filters: "autres machines d'usage général", not packaging machines
+])
+def test_a_product_naming_no_specific_sous_classe_goes_to_the_residual_one(cw: Crosswalk, code: str, residual: str,
+                                                                         specific: str) -> None:
+    scores = {a.naf: a.score for a in cw.activities_for(code)}
+    assert scores[residual] > scores[specific]
+    assert cw.is_residual_naf(residual) and not cw.is_residual_naf(specific)
+
+
+def test_a_named_sous_classe_still_wins_over_the_residual_one(cw: Crosswalk) -> None:
+    scores = {a.naf: a.score for a in cw.activities_for("04069021")}  # a cheese: 10.51C, not "autres produits laitiers"
+    assert max(scores, key=scores.get) == "10.51C"

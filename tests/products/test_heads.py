@@ -25,6 +25,11 @@ FR = [
     ("Flexible hydraulique DN10 2 tresses", "flexible", {"hydraulique"}, {"size": {"dn10"}}),
     ("Câble électrique cuivre 3G1,5 (rouleau de 50 m)", "cable", {"electrique"}, {"material": {"cuivre"}, "pack": {"rouleau de 50 m"}}),
     ("Gants de protection nitrile taille 9", "gants", {"protection"}, {}),
+    # a container noun of the packing headings' labels is a pack after the product, the product first
+    ("engrais NPK 15-15-15 sac 50 kg", "engrais", {"npk"}, {"pack": {"sac 50 kg"}}),
+    ("amidon de blé natif 25 kg sac", "amidon", {"ble"}, {"pack": {"25 kg sac"}}),
+    ("huile de coupe soluble bidon 20 l", "huile", {"coupe"}, {"pack": {"bidon 20 l"}}),
+    ("flacon 250 ml verre ambré", "flacon", set(), {"material": {"verre"}}),
 ]
 EN = [
     ("brass door handle", "handle", {"door"}, {"material": {"brass"}}),
@@ -69,6 +74,9 @@ DE = [
     ("Plane Polyestergewebe 650 g/m²", "plane", set(), {}),
     ("Verzinkte Stahlschrauben M8", "schrauben", set(), {"material": {"stahl"}, "size": {"m8"}}),
     ("Elektrische Heizpatrone 230 V", "patrone", {"heiz"}, {}),
+    ("Gipspulver Sack 25 kg", "pulver", {"gips"}, {"pack": {"sack 25 kg"}}),
+    ("Kalkhydrat 25 kg Säcke", "hydrat", set(), {"pack": {"25 kg sacke"}}),
+    ("Dosen 500 ml Weißblech", "dosen", set(), {}),
 ]
 
 
@@ -114,3 +122,24 @@ def test_empty_and_material_only() -> None:
     assert parse(None).core == ()
     p = parse("Laiton", lang="fr")
     assert p.head == "laiton" and p.head_is_material
+
+
+def test_container_nouns_come_from_the_packing_labels(lexicon) -> None:  # noqa: ANN001
+    from matching.products.lexicon import container_nouns
+
+    got = container_nouns([("fr", "Boîtes, sacs, pochettes, cornets et autres emballages en papier, carton; cartonnages"),
+                           ("en", "Folding cartons, boxes and cases, of non-corrugated paper"),
+                           ("de", "Säcke und Beutel zu Verpackungszwecken"),
+                           ("fr", "D'une contenance de 50 l ou plus")])
+    assert {"boites", "boite", "sacs", "sac", "pochettes", "cornets", "cartons", "boxes", "cases", "sacke", "sack",
+            "beutel"} <= got
+    # a catch-all item, a complement, what follows ";" and a preposition-led label name no container
+    assert not got & {"autres", "emballages", "papier", "cartonnages", "folding", "contenance", "zu"}
+    # built into the lexicon from the reference data
+    assert {"sac", "sack", "bidon", "flacon", "dose"} & lexicon.containers == {"sac", "sack", "bidon", "flacon"} | (
+        {"dose"} & lexicon.containers)
+
+
+def test_a_trailing_container_is_the_english_head(lexicon) -> None:  # noqa: ANN001
+    assert parse("glass jars 500 ml", lang="en", lexicon=lexicon).head == "jars"
+    assert "sac 25 kg" in parse("farine de blé sac 25 kg", lang="fr", lexicon=lexicon).modifiers["pack"]
