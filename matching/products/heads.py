@@ -62,27 +62,31 @@ vorne hinten links rechts oben unten innen aussen vl vr hl hr
 _PACK_NOUNS = r"(?:lots?|cartons?|boites?|boxe?s?|sachets?|paquets?|packs?|colis|rouleaux?|palettes?|bidons?|fut|futs|" \
               r"cases?|bags?|packets?|rolls?|pallets?|pails?|drums?|kartons?|packung(?:en)?|beutel|schachteln?|" \
               r"rollen?|paletten?|eimer|gebinde|ve|pu|sets?|satz|jeux?|kits?)"
+
+
+def _noun_packs(nouns: str) -> str:
+    """The two pack shapes around a group of pack nouns: "carton de 1000", "sac 25 kg" / "25 kg Sack"."""
+    return (nouns + r"\s*(?:de|of|a|mit|zu|x|:)?\s*\d+(?:[.,]\d+)?(?![x\d])\s*(?:[a-z]{1,5}\b)?"
+            r"|\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|cl|t)\s+" + nouns + r"(?![a-z])")
+
+
 _PACK_RE = re.compile(
-    r"(?<![a-z0-9])(?:" + _PACK_NOUNS + r"\s*(?:de|of|a|mit|zu|x|:)?\s*\d+(?:[.,]\d+)?(?![x\d])\s*(?:[a-z]{1,5}\b)?"
+    r"(?<![a-z0-9])(?:" + _noun_packs(_PACK_NOUNS) +
     r"|(?:par|per)\s*\d+\b"
-    r"|\d+\s*(?:pcs|pces|pce|pieces?|pc|stk|stuck|st|units?|ex|exemplaires?|u)\b"
-    r"|\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|cl|t)\s+" + _PACK_NOUNS + r"(?![a-z]))",
+    r"|\d+\s*(?:pcs|pces|pce|pieces?|pc|stk|stuck|st|units?|ex|exemplaires?|u)\b)",
 )
 _CONTAINER_RE_CACHE: dict[frozenset[str], re.Pattern[str]] = {}
 
 
 def _container_re(containers: frozenset[str]) -> re.Pattern[str] | None:
-    """Pack phrases built on the nomenclature's container nouns (``Lexicon.containers``):
-    "sac 25 kg", "25 kg Sack", "flacon 3 l", "Dose 1 kg" — the same shapes as ``_PACK_RE``."""
+    """Pack phrases built on the nomenclature's container nouns (``Lexicon.containers``), in the
+    same shapes as the hand-written pack nouns: "sac 25 kg", "25 kg Sack", "Dose 1 kg"."""
     if not containers:
         return None
     rx = _CONTAINER_RE_CACHE.get(containers)
     if rx is None:
         nouns = "(?:" + "|".join(sorted(map(re.escape, containers), key=len, reverse=True)) + ")"
-        rx = re.compile(
-            r"(?<![a-z0-9])(?:" + nouns + r"\s*(?:de|of|a|mit|zu|x|:)?\s*\d+(?:[.,]\d+)?(?![x\d])\s*(?:[a-z]{1,5}\b)?"
-            r"|\d+(?:[.,]\d+)?\s*(?:kg|g|l|ml|cl|t)\s+" + nouns + r")(?![a-z])")
-        _CONTAINER_RE_CACHE[containers] = rx
+        rx = _CONTAINER_RE_CACHE[containers] = re.compile(r"(?<![a-z0-9])(?:" + _noun_packs(nouns) + ")")
     return rx
 
 

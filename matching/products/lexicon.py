@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from matching.products.compounds import CompoundSplitter, head_counts, label_vocabulary
+from matching.products.heads import _MATERIALS
 from matching.text import STOP_WORDS, fold
 
 LANGS = ("fr", "en", "de")
@@ -42,8 +43,8 @@ class Lexicon:
         self._totals = {lang: max(1, sum(v.values())) for lang, v in self.vocab.items()}
 
     @classmethod
-    def from_texts(cls, texts: Mapping[str, Iterable[str]], containers: Iterable[str] = ()) -> Lexicon:
-        return cls({lang: label_vocabulary(texts.get(lang, ())) for lang in LANGS}, containers=containers)
+    def from_texts(cls, texts: Mapping[str, Iterable[str]]) -> Lexicon:
+        return cls({lang: label_vocabulary(texts.get(lang, ())) for lang in LANGS})
 
     @classmethod
     def from_refdata(cls, data_dir: str | Path | None = None) -> Lexicon:
@@ -56,8 +57,8 @@ class Lexicon:
             texts[lang] = [*refdata.load_cn8(lang, data_dir)["description"], *taric["description"]]
             sel = taric["goods_code"].str[:4].isin(PACKING_HEADINGS) & taric["hier_pos"].isin([4, 6])
             packing += [(lang, d) for d in taric.loc[sel, "description"]]
-        lex = cls.from_texts(texts)
-        return cls(lex.vocab, lex.de_heads, container_nouns(packing, lex.vocab))
+        vocab = {lang: label_vocabulary(texts[lang]) for lang in LANGS}
+        return cls(vocab, containers=container_nouns(packing, vocab))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: Path) -> None:
@@ -129,8 +130,6 @@ def container_nouns(labels: Iterable[tuple[str, str]], vocab: Mapping[str, Mappi
     item that opens with a preposition ("D'une contenance de 50 l") ends the list. A singular
     made here that is another language's label word ("Tuben" → "tube") is left out.
     """
-    from matching.products.heads import _MATERIALS
-
     stop = frozenset().union(*STOP_WORDS.values())
     out: set[str] = set()
     for lang, label in labels:

@@ -11,7 +11,9 @@ def test_objects_alive_at_freeze_are_skipped_by_collections_new_ones_are_not() -
     loaded = [{"naf": f"{i:02d}.00Z"} for i in range(1000)]  # stands for a loaded catalog
     try:
         frozen = freeze_long_lived()
-        assert frozen >= len(loaded) and gc.get_freeze_count() == frozen
+        # ">=": the freeze count is process-wide, and another thread of the test process may freeze in
+        # between (seen once in a full run); what matters is checked below.
+        assert frozen >= len(loaded) and gc.get_freeze_count() >= frozen
         later = [[i] for i in range(10)]
         tracked = {id(o) for o in gc.get_objects()}
         assert id(loaded) not in tracked and id(loaded[0]) not in tracked  # a full pass no longer walks them
