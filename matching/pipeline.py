@@ -43,6 +43,11 @@ ENGINE_VERSION = "0.1"
 # A line abstains (no_producer) only when its best producing activity scores at least this:
 # below, the reading itself is unsure and the other readings' suppliers are ranked instead.
 _ABSTAIN_MIN_SCORE = 0.4
+# A primary-commodity reading abstains from this score: lower than the general bar because the
+# rule already asks more (every producing activity of the best product's code is in section A/B,
+# and the line's best producer is one of them); at 0.4, raw cocoa beans read at 0.38 got ten
+# chocolate makers. Chosen on the development sets (docs/quality.md, session 10).
+PRIMARY_ABSTAIN_MIN_SCORE = 0.2
 # NACE divisions of sections A (agriculture, forestry, fishing: 01–03) and B (mining: 05–09):
 # the activities that grow or extract a primary commodity rather than make it.
 PRIMARY_DIVISIONS = frozenset({"01", "02", "03", "05", "06", "07", "08", "09"})
@@ -284,7 +289,7 @@ class Matcher:
         credible by score but do not produce the raw commodity. The nomenclature says what the
         product is: when every producing activity the crosswalk gives for the best product's code
         is in sections A/B, only those activities can produce it. The reading must be confident
-        (the best producer of the line is one of them, scoring ``_ABSTAIN_MIN_SCORE`` or more).
+        (the best producer of the line is one of them, scoring ``PRIMARY_ABSTAIN_MIN_SCORE`` or more).
         """
         if not products or not activities:
             return None
@@ -304,7 +309,7 @@ class Matcher:
             return None
         best = max(producers, key=lambda a: a.score)
         own_nafs = {a.naf for a in own}
-        if best.naf not in own_nafs or best.score < _ABSTAIN_MIN_SCORE:
+        if best.naf not in own_nafs or best.score < PRIMARY_ABSTAIN_MIN_SCORE:
             return None
         primary = [a for a in producers if a.naf in own_nafs and a.score >= 0.5 * best.score]
         if any(self._naf_count.get(a.naf, 0) > PRIMARY_MAX_ESTABLISHMENTS for a in primary):

@@ -34,8 +34,10 @@ CASES = [
      [act("28.15Z", 0.9)], {}, None),
     ("cocoa code but the line reads as a processor first", "18010000",
      [act("10.82Z", 0.8), act("01.27Z", 0.45)], {"10.82Z": 21}, None),
+    ("cocoa code, a modest but primary reading (raw beans read at 0.38)", "18010000",
+     [act("01.27Z", 0.38), act("10.82Z", 0.02)], {"10.82Z": 21}, ["01.27Z"]),
     ("cocoa code, unsure reading", "18010000",
-     [act("01.27Z", 0.3), act("10.82Z", 0.2)], {"10.82Z": 21}, None),
+     [act("01.27Z", 0.15), act("10.82Z", 0.1)], {"10.82Z": 21}, None),
     ("wholesalers do not count as producers", "18010000",
      [act("46.37Z", 0.9, wholesale=True), act("01.27Z", 0.5)], {"46.37Z": 12}, ["01.27Z"]),
 ]
