@@ -437,24 +437,30 @@ def detect_layout(
         if st.designators >= 0.6 * st.filled or st.letter_frac / st.filled < 0.6:
             continue
         alt.append(j)
-    if "value" in roles:
-        from matching.bom.values import currency_of
-
-        cur = currency_of(headers[roles["value"]])
-        if cur and cur != "EUR":
-            notes.append(
-                f"value column {headers[roles['value']].strip()!r} is in {cur}: amounts are not converted, "
-                "annual_value_eur is left empty"
-            )
-            evidence["value"] += f" (currency {cur})"
     score = hscore * math.log(2 + n_rows) + (1.0 if "description" in roles else 0.0)
+    lay = Layout(hi, headers, roles, evidence, alt, notes, score, decimal)
+    set_money_units(lay, notes)
+    return lay
+
+
+MONEY_ROLES = ("value", "unit_price")
+
+
+def set_money_units(lay: Layout, notes: list[str]) -> None:
+    """The currency and the scale (k€ → × 1000) of the value and unit-price columns, read from
+    their headers; called again when an explicit mapping moves a money column."""
     from matching.bom.values import currency_of
 
-    vcur = currency_of(headers[roles["value"]]) if "value" in roles else None
-    pcur = currency_of(headers[roles["unit_price"]]) if "unit_price" in roles else None
-    scales = {r: _scale_of(headers, roles, evidence, notes, r) for r in ("value", "unit_price")}
-    return Layout(hi, headers, roles, evidence, alt, notes, score, decimal, vcur,
-                  value_scale=scales["value"], price_currency=pcur, price_scale=scales["unit_price"])
+    h, roles = lay.headers, lay.roles
+    lay.value_currency = currency_of(h[roles["value"]]) if "value" in roles else None
+    cur = lay.value_currency
+    if cur and cur != "EUR":
+        notes.append(f"value column {h[roles['value']].strip()!r} is in {cur}: amounts are not converted, "
+                     "annual_value_eur is left empty")
+        _add_evidence(lay.evidence, "value", f" (currency {cur})")
+    lay.price_currency = currency_of(h[roles["unit_price"]]) if "unit_price" in roles else None
+    lay.value_scale = _scale_of(h, roles, lay.evidence, notes, "value")
+    lay.price_scale = _scale_of(h, roles, lay.evidence, notes, "unit_price")
 
 
 def _scale_of(headers: list[str], roles: dict[str, int], evidence: dict[str, str], notes: list[str], role: str) -> float:
@@ -469,9 +475,14 @@ def _scale_of(headers: list[str], roles: dict[str, int], evidence: dict[str, str
         return 1.0
     factor, words = found
     unit = "thousands" if factor == 1000 else "millions"
-    evidence[role] = evidence.get(role, "") + f" (amounts in {unit}: {words!r} in the header, × {factor:,.0f})"
+    _add_evidence(evidence, role, f" (amounts in {unit}: {words!r} in the header, × {factor:,.0f})")
     notes.append(f"{role} column {header!r} is in {unit} ({words!r}): amounts multiplied by {factor:,.0f}")
     return factor
+
+
+def _add_evidence(evidence: dict[str, str], role: str, said: str) -> None:
+    if said not in evidence.get(role, ""):
+        evidence[role] = evidence.get(role, "") + said
 
 
 def _code_like_column(rows: list[list[object]], j: int) -> bool:

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matching.bom.layout import ROLES, Layout, column_letter, detect_layout, fold, letter_index
+from matching.bom.layout import (
+    MONEY_ROLES,
+    ROLES,
+    Layout,
+    column_letter,
+    detect_layout,
+    fold,
+    letter_index,
+    set_money_units,
+)
 from matching.bom.source import BomLimits, RawSheet, load_source
 from matching.bom.values import (
     cell_text,
@@ -169,7 +178,15 @@ def read_bom(
         others = [s.name for s in src.sheets if s is not raw]
         notes.append(f"sheet {raw.name!r} chosen (best header and item rows); other sheets not read: {others}")
     if mapping:
+        before = {r: lay.roles.get(r) for r in MONEY_ROLES}
         _apply_mapping(lay, mapping, filename)
+        if any(lay.roles.get(r) != before[r] for r in MONEY_ROLES):
+            # a money column moved: its currency and scale are those of the header now mapped
+            money_notes = [n for n in lay.notes if n.startswith(tuple(f"{r} column " for r in MONEY_ROLES))]
+            notes = [n for n in notes if n not in money_notes]
+            added: list[str] = []
+            set_money_units(lay, added)
+            notes += added
 
     if raw.fixed_header is None and lay.header_row_index is None and not mapping:
         notes.append("no header row found: columns are named by letter and roles come from value patterns")

@@ -192,9 +192,9 @@ def currency_of(text: str) -> str | None:
 # A value header that says its amounts are in thousands (or millions): "Valeur (k€)", "kEUR",
 # "T€", "TEUR", "Tsd. EUR", "en milliers d'euros", "in Tausend", "('000 €)", "M€", "Mio. EUR".
 _SCALES: tuple[tuple[float, re.Pattern[str]], ...] = (
-    (1000.0, re.compile(r"(?<![A-Za-z])[kKtT]\s?(?:€|EUR\b|euros?\b)|(?<![A-Za-z])k\$|\btsd\b\.?|\btausend|"
+    (1000.0, re.compile(r"(?<![^\W\d_])[kKtT]\s?(?:€|EUR\b|euros?\b)|(?<![^\W\d_])k\$|\btsd\b\.?|\btausend|"
                         r"\bmilliers?\b|\bthousands?\b|'000\b|\(000\)|\b000\s?€", re.I)),
-    (1_000_000.0, re.compile(r"(?<![A-Za-z])M\s?(?:€|EUR\b)|\bMio\b\.?|\bmillions?\b|\bMillionen\b|\bMEUR\b")),
+    (1_000_000.0, re.compile(r"(?<![^\W\d_])M\s?(?:€|EUR\b)|\bMio\b\.?|\bmillions?\b|\bMillionen\b|\bMEUR\b")),
 )
 
 

@@ -239,12 +239,23 @@ def search(
         con = Console()
         if not con.is_terminal:
             con = Console(width=160)
-        for p in lr.products[:3]:
-            con.print(f"produit  {p.code} ({p.system}) {p.label}  [dim]{p.score:.2f} {p.source}[/dim]")
+        # the product the suppliers' reasons cite first, then the classifier's other readings
+        shown = [lr.product] if lr.product is not None else []
+        products = shown + [p for p in lr.products if not shown or p.code != shown[0].code]
+        for p in products[:3]:
+            con.print(f"produit  {p.code} ({p.system}) {p.label}  [dim]{p.score:.2f} {p.source}[/dim]", highlight=False)
         for a in lr.activities[:3]:
-            con.print(f"activité {a.naf} {a.label}  [dim]{a.score:.2f} {a.route}[/dim]")
+            con.print(f"activité {a.naf} {a.label}  [dim]{a.score:.2f} {a.route}[/dim]", highlight=False)
+        if lr.other_activities:
+            others = ", ".join(a.naf for a in lr.other_activities[:5])
+            con.print(f"[dim]autres pistes : {others}[/dim]" if lang != "en" else f"[dim]other leads: {others}[/dim]",
+                      highlight=False)
         for w in lr.warnings:
             con.print(f"[yellow]attention[/yellow] {w}")
+        if lr.suppliers and buyer is None:
+            from matching.explain import NO_BUYER_NOTE
+
+            con.print(NO_BUYER_NOTE[1 if lang == "en" else 0])  # once, not on every supplier's reasons
         for m in lr.suppliers:
             s = m.supplier
             con.print(f"[bold]{m.rank:>2}.[/bold] [{'green' if m.tier == 'regional' else 'cyan'}]{m.tier:8}[/] "

@@ -72,3 +72,21 @@ def test_negative_value_is_a_warning() -> None:
     res = read_bom("Désignation;Montant\nRoulement à billes;-500\n".encode(), filename="a.csv")
     ln = res.items[0]
     assert ln.status == "warning" and any("negative" in m for m in ln.messages)
+
+
+@pytest.mark.parametrize("header", ["Coût €", "Coût EUR", "Coût unitaire €"])
+def test_an_accented_letter_before_t_is_not_the_thousands_sign(header: str) -> None:
+    # "Coût €" ends in "t €": the t is the word's last letter, not "T€" (thousands of euros)
+    data = f"Désignation;{header};Quantité\nVis M6;2;10\n".encode()
+    res = read_bom(data, filename="achats.csv")
+    assert res.items[0].annual_value_eur == pytest.approx(20.0)
+    assert not any("multiplied" in n for n in res.layout.notes)
+
+
+@pytest.mark.parametrize(("column", "expected", "scaled"), [("B", 96_000.0, True), ("C", 96.0, False)])
+def test_an_explicit_mapping_reads_the_scale_of_the_column_it_maps(column: str, expected: float, scaled: bool) -> None:
+    data = "Désignation;Budget (k€);Valeur annuelle €\nRoulement à billes;96;96\n".encode()
+    res = read_bom(data, filename="achats.csv", mapping={"value": column})
+    assert res.items[0].annual_value_eur == pytest.approx(expected)
+    assert any("multiplied by 1,000" in n for n in res.layout.notes) is scaled
+    assert ("thousands" in res.layout.evidence["value"]) is scaled

@@ -134,6 +134,19 @@ def test_console_table_shows_the_product_the_reasons_cite(table):
     assert out.count("pas de commune acheteur donnée") == 1  # said once under the table
 
 
+def test_search_command_shows_first_the_product_the_reasons_cite_and_no_buyer_once(table, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from matching.cli import app
+
+    monkeypatch.setattr(Matcher, "from_catalog", classmethod(lambda cls, *a, **k: _matcher(table)))
+    r = CliRunner().invoke(app, ["search", "Tube acier D30 L100", "--catalog", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    products = [ln for ln in r.output.splitlines() if ln.startswith("produit")]
+    assert "73049000" in products[0] and "73030090" in products[1]  # cited first, the other reading after
+    assert r.output.count("pas de commune acheteur donnée") == 1
+
+
 def test_export_product_column_follows_each_rows_reasons(table):
     res = _matcher(table).match([BomLine(row=23, description="Tube acier D30 L100")])
     rows = flatten(res)
