@@ -170,6 +170,7 @@ def activity_reason(
     found: Sequence[ActivityGuess] = (),
     name_words: Sequence[str] = (),
     product_words: Sequence[str] = (),
+    other_lead: bool = False,
 ) -> Reason:
     """Why the supplier's activity fits, in plain words (product → activity, and how we know);
     the code chain goes to ``detail``. A supplier outside every activity found says so, and on
@@ -207,6 +208,10 @@ def activity_reason(
     if act.wholesale or act.naf.startswith("46"):
         fr += " ; distributeur (commerce de gros)"
         en += "; distributor (wholesale)"
+    if other_lead:
+        best = max((float(a.score) for a in found), default=float(act.score))
+        fr += f" ; autre piste : activité peu probable pour ce produit (score {act.score:.2f}, la meilleure {best:.2f})"
+        en += f"; other lead: an unlikely activity for this product (score {act.score:.2f}, the best {best:.2f})"
     detail_fr = f"{chain} ({route_fr})" if act.via else f"NAF {act.naf} ({route_fr})"
     detail_en = f"{chain} ({route_en})" if act.via else f"NAF {act.naf} ({route_en})"
     return Reason("activity", contribution, fr, en, detail=detail_fr, detail_en=detail_en)
@@ -254,12 +259,14 @@ def explain(
     departement_name: Namer | None = None,
     size_label: Namer | None = None,
     products: Sequence[ProductGuess] = (),
+    other_lead: bool = False,
 ) -> tuple[Reason, ...]:
-    """Reasons for one supplier, strongest contribution first."""
+    """Reasons for one supplier, strongest contribution first (``other_lead``: its activity is
+    one of the line's other leads, far below the best, and the reason says so)."""
     act = activities[activity_idx] if 0 <= activity_idx < len(activities) else None
     reasons = [activity_reason(supplier, act, contributions.get("activity", 0.0), features.get("activity", math.nan),
                                products=products, found=activities, name_words=name_words,
-                               product_words=product_words)]
+                               product_words=product_words, other_lead=other_lead)]
     text_c = contributions.get("text", 0.0) + contributions.get("lexical", 0.0)
     if name_words:
         words = ", ".join(name_words)

@@ -27,6 +27,7 @@ from matching.index import CatalogIndex, load_catalog_index, naf_labels, tokeniz
 from matching.rank import (
     LinearRanker,
     activities_first,
+    activity_levels,
     activity_quotas,
     break_ties,
     credible_split,
@@ -390,10 +391,12 @@ class Matcher:
         name_words, product_words = X["name_words"], X["product_words"]
         regional = self.arrays.region[cands.rows] == config.region
         order = tier_order(scores, regional, config)
-        inside = cands.activity_idx >= 0
+        credible_nafs = {a.naf for a in credible_split(activities)[0]}
+        credible = np.array([a.naf in credible_nafs for a in activities], dtype=bool)
+        levels = activity_levels(cands.activity_idx, credible)
         if config.activities_first and len(activities):
-            order = activities_first(order, cands.activity_idx)
-        groups = regional.astype(int) * 2 + inside.astype(int)  # ties never cross a tier or the activity line
+            order = activities_first(order, cands.activity_idx, credible)
+        groups = regional.astype(int) * 3 + levels  # ties never cross a tier or an activity level
         keys = tie_keys(X, cands, self.arrays, products, activities)
         order = break_ties(order, scores, groups, keys)
         ranked = order
@@ -416,7 +419,7 @@ class Matcher:
                 sup, fvals, cvals, activities, activity_idx=ai,
                 name_words=name_words[i], product_words=product_words[i],
                 distance_km=None if math.isnan(km) else float(km), buyer_given=buyer is not None,
-                products=products, **namers,
+                products=products, other_lead=0 <= ai < len(activities) and not credible[ai], **namers,
             )
             matches.append(SupplierMatch(
                 rank=rank, supplier=sup, tier="regional" if regional[i] else "national",

@@ -312,16 +312,29 @@ def diversify(order: np.ndarray, groups: np.ndarray, quotas: dict[int, int], top
     return order[np.sort(np.array(taken, dtype=int))]
 
 
-def activities_first(order: np.ndarray, activity_idx: np.ndarray) -> np.ndarray:
+def activities_first(order: np.ndarray, activity_idx: np.ndarray, credible: np.ndarray | None = None) -> np.ndarray:
     """``order`` with every candidate of a line's activities ahead of those found on their
-    words alone (``activity_idx`` < 0), each part keeping its order.
+    words alone (``activity_idx`` < 0), each part keeping its order; with ``credible`` (one flag
+    per activity, ``credible_split``), the candidates of the credible activities come first, then
+    those of the other leads.
 
     Why: a sugar maker kept on the word "cristal" must not rank above the display makers the
-    activity step found, whatever its region or its score.
+    activity step found, whatever its region or its score; nor a plasterboard maker of an
+    activity shown as an "autre piste" (score far below the best) above the castor makers.
     """
-    order = np.asarray(order)
-    inside = np.asarray(activity_idx)[order] >= 0
-    return np.concatenate([order[inside], order[~inside]])
+    return np.asarray(order)[np.argsort(-activity_levels(activity_idx, credible)[np.asarray(order)], kind="stable")]
+
+
+def activity_levels(activity_idx: np.ndarray, credible: np.ndarray | None = None) -> np.ndarray:
+    """Per candidate: 2 in a credible activity of the line, 1 in an other lead, 0 outside every
+    activity found (without ``credible`` every activity counts as credible)."""
+    idx = np.asarray(activity_idx)
+    inside = idx >= 0
+    levels = inside.astype(np.int64)
+    if credible is None or not len(credible):
+        return levels * 2
+    cred = np.asarray(credible, dtype=bool)[np.maximum(idx, 0)] & inside
+    return levels + cred
 
 
 # What breaks a tie, in this order: (key, French words, English words). Each key's values are

@@ -241,3 +241,21 @@ def test_far_weaker_activities_are_other_leads_not_the_lines_activities(table):
     assert [a.naf for a in lr.other_activities] == ["22.11Z", "30.92Z"]
     d = result_to_dict(res)["lines"][0]
     assert [a["naf"] for a in d["other_activities"]] == ["22.11Z", "30.92Z"]
+
+
+def test_suppliers_of_an_other_lead_rank_below_the_credible_activity_and_say_so():
+    # a regional tyre maker (22.11Z, an other lead at 0.07 against 0.76) next to four bearing makers
+    rows = ROWS + [("20000000000010", "PNEUS DE LORRAINE", "22.11Z", "METZ", "57", "44", 49.12, 6.18, None)]
+    df = pd.DataFrame(rows, columns=["siret", "name", "naf", "commune", "departement", "region", "lat", "lon", "size_band"])
+    for col, v in (("products", ""), ("commune_code", None), ("postcode", None), ("source", "test")):
+        df[col] = v
+    df["siren"] = df["siret"].str[:9]
+    lr = _matcher(df, diversify=False).match_one(BomLine(row=2, description="roulement à billes"))
+    nafs = [m.supplier.naf for m in lr.suppliers]
+    assert "22.11Z" in nafs
+    tyre = nafs.index("22.11Z")
+    assert all(n == "28.15Z" for n in nafs[:tyre]) and nafs.count("28.15Z") == 4 and tyre >= 4
+    reason = lr.suppliers[tyre].reasons
+    act = next(r for r in reason if r.signal == "activity")
+    assert "autre piste" in act.text and "0.07" in act.text and "other lead" in act.text_en
+    assert not any("autre piste" in r.text for m in lr.suppliers if m.supplier.naf == "28.15Z" for r in m.reasons)
