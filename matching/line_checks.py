@@ -45,8 +45,9 @@ def negative_value_warning(value: float) -> str:
 
 
 def line_checks(line: BomLine) -> tuple[str | None, tuple[str, ...]]:
-    """(reason to skip the line or None, warnings to add) for a line about to be matched."""
-    skip = unusable_text_reason(line.description, line.code or line.code_raw)
+    """(reason to skip the line or None, warnings to add) for a line about to be matched. Only a code
+    that parsed (``line.code``) stands in for the text: a junk written code (``code_raw``) does not."""
+    skip = unusable_text_reason(line.description, line.code)
     warnings: list[str] = []
     v = line.annual_value_eur
     if v is not None and v == v and v < 0:

@@ -25,6 +25,12 @@ def test_a_number_with_a_code_is_still_matched(table) -> None:
     assert lr.status != "skipped"
 
 
+def test_a_formula_with_a_junk_written_code_is_still_skipped(table) -> None:
+    # the written code did not parse (code None, code_raw kept): it cannot stand in for the text
+    lr = matcher(table).match([BomLine(row=1, description="+SUM(1,2)", code=None, code_raw="#REF!")]).lines[0]
+    assert lr.status == "skipped" and any("formule" in w for w in lr.warnings)
+
+
 def test_negative_value_warned_on_an_api_line(table) -> None:
     lines = [BomLine(row=1, description="roulement à billes", annual_value_eur=-500.0),
              BomLine(row=2, description="roulement à billes", annual_value_eur=800.0),
