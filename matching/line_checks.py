@@ -28,14 +28,15 @@ def formula_like(text: str) -> bool:
 
 
 def unusable_text_reason(description: str | None, code: str | None) -> str | None:
-    """Why a line cannot be matched on its text, or None when it can (a code is always usable)."""
+    """Why a line cannot be matched on its text, or None when it can (a code is always usable);
+    the words that say why come first, so that a narrow table column shows them."""
     text = (description or "").strip()
     if code or not text:
         return None  # a written code is matched on its own; an empty line is reported elsewhere
     if formula_like(text):
-        return f"description qui ressemble à une formule de tableur (« {_quote(text)} ») : ce n'est pas un produit"
+        return f"formule de tableur, pas un produit : description « {_quote(text)} »"
     if not _LETTER.search(text):
-        return f"description sans lettres (« {_quote(text)} ») : ni produit ni code à rapprocher"
+        return f"sans lettres, ni produit ni code : description « {_quote(text)} »"
     return None
 
 

@@ -63,9 +63,17 @@ def _status_cell(lr) -> str:  # noqa: ANN001
         return f"{word} : {lr.errors[0]}"
     if lr.status == "no_producer":
         return "sans prestataire" if lr.kind == "service" else "sans producteur français"
-    if lr.status in ("skipped", "no_candidate") and lr.warnings:
-        return f"{word} : {lr.warnings[-1]}"
     return word
+
+
+def _reason_cell(lr) -> str | None:  # noqa: ANN001
+    """Why a skipped or candidate-less line has no product: shown in the product column (which it
+    leaves empty), where it has room; the status column says only what happened."""
+    if lr.status in ("skipped", "no_candidate") and lr.warnings and not lr.errors:
+        from rich.markup import escape
+
+        return f"[dim]{escape(_short(str(lr.warnings[-1]), 120))}[/dim]"
+    return None
 
 
 _FLEX = (("description", 3), ("produit", 2), ("activité", 2), ("régional", 3), ("national", 3), ("statut", 2))
@@ -84,7 +92,7 @@ def _columns(width: int, top: int) -> list[tuple[str, int, dict]]:
         cols.append((name, flex[name], {}))
     cols.append(("confiance", fixed["confiance"], {}))
     for name, _ in _FLEX[3:]:
-        label = f"{name} (1er du top {top})" if name in ("régional", "national") else name
+        label = f"1er {name}" if name in ("régional", "national") else name
         cols.append((label, flex[name], {}))
     return cols
 
@@ -96,6 +104,7 @@ def print_summary(result, console, top: int = 10, *, out: Path | None = None) ->
     a table; each cell keeps one line (ellipsis) and the full texts are in the file written
     (``--out``), which the last line names."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title="relocmatch — meilleurs fournisseurs par ligne", box=box.SIMPLE_HEAD, pad_edge=False,
@@ -107,8 +116,8 @@ def print_summary(result, console, top: int = 10, *, out: Path | None = None) ->
         a = lr.activities[0] if lr.activities else None
         t.add_row(
             str(lr.line.row),
-            ("(prestation) " if lr.kind == "service" else "") + _short(lr.line.description, 60),
-            f"{p.code} {_short(p.label, 40)}" if p else "—",
+            ("(prestation) " if lr.kind == "service" else "") + escape(_short(lr.line.description, 60)),
+            _reason_cell(lr) or (f"{p.code} {_short(p.label, 40)}" if p else "—"),
             f"{a.naf} {_short(a.label, 30)}" if a else "—",
             confidence_cell(lr),
             _best(lr, "regional"),
@@ -116,6 +125,7 @@ def print_summary(result, console, top: int = 10, *, out: Path | None = None) ->
             _short(_status_cell(lr), 80),
         )
     console.print(t)
+    console.print(f"1er régional / 1er national : le premier fournisseur de la région et hors région dans le top {top}")
     if not ((result.engine or {}).get("config") or {}).get("buyer"):
         from matching.explain import NO_BUYER_NOTE
 

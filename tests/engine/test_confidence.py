@@ -125,6 +125,33 @@ def test_console_table_fits_120_columns_and_names_the_file(lexical_matcher, tmp_
     assert f"textes complets dans {out}" in " ".join(text.split())  # ...complete in the file
     table_rows = [x for x in lines if re.match(r"^\s*[123]\s{2,}\S", x)]
     assert len(table_rows) == 3  # one screen line per BOM line, no wrapping
+    assert "1er régional" in text and "1er national" in text  # headers whole, explained under the table
+    assert "le premier fournisseur de la région" in text
+
+
+def test_the_file_the_table_names_holds_the_full_texts(lexical_matcher, tmp_path):
+    import openpyxl
+
+    from matching.results import export_result
+
+    long = ("Roulement à billes étanche 6204-2RS C3 graisse haute température pour moteur de convoyeur "
+            "ligne d'emballage n°3 atelier B")
+    out = tmp_path / "r.xlsx"
+    export_result(lexical_matcher.match([_line(long)]), out, "xlsx")
+    ws = openpyxl.load_workbook(out).active
+    assert long in {c.value for row in ws.iter_rows() for c in row}
+
+
+def test_a_skipped_line_shows_its_reason_in_the_table(lexical_matcher):
+    from rich.console import Console
+
+    from matching.cli.match import print_summary
+
+    res = lexical_matcher.match([_line("+SUM(1,2)"), _line("Vis CHC M6x20 inox A2", row=2)])
+    con = Console(width=120, record=True, color_system=None)
+    print_summary(res, con, 10)
+    row = next(x for x in con.export_text().splitlines() if re.match(r"^\s*1\s{2,}", x))
+    assert "ignorée" in row and "formule" in row  # the reason where the product would be
 
 
 runner = CliRunner()
