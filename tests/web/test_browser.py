@@ -71,6 +71,21 @@ def test_search_shows_a_grand_est_supplier_with_its_reasons(page, live_service, 
     assert reasons.count() >= 1 and len(reasons.first.inner_text().strip()) > 5
     dep = first.locator("td").nth(4).inner_text()
     assert re.search(r"\((08|10|51|52|54|55|57|67|68|88)\)", dep), dep  # a Grand Est département
+    # what an advisor reads at a glance (issue 16): the line's confidence, plain reasons with the
+    # code chain behind a toggle, the no-buyer note said once, and honest tie notes
+    assert page.locator("[data-confidence]").first.is_visible()
+    assert page.locator("[data-confidence]").first.get_attribute("data-confidence") in ("high", "medium", "low")
+    activity_reason = first.locator("ul.reasons li").filter(has_text="NAF").first
+    assert "→" in activity_reason.inner_text() and "roulements à billes (SH 8482 10)" in activity_reason.inner_text()
+    toggle = activity_reason.locator("details.reason-codes")
+    assert not toggle.locator("code").is_visible()  # the code chain is folded away...
+    toggle.locator("summary").click()
+    expect(toggle.locator("code")).to_be_visible()  # ...and one click shows it
+    assert "CPA" in toggle.locator("code").inner_text() or "NACE" in toggle.locator("code").inner_text()
+    assert page.locator("[data-no-buyer]").count() == 1
+    assert "pas de commune acheteur" not in page.locator("ul.reasons").first.inner_text()
+    ties = page.locator("table.suppliers [data-tie]")
+    assert ties.count() >= 1 and "même score" in ties.first.inner_text()
     page.screenshot(path=str(artifacts_dir / "search.png"), full_page=True)
 
     # feedback from the search page too: the query is stored as the line text
@@ -145,6 +160,13 @@ def test_bom_upload_mapping_progress_results_feedback_export(page, live_service,
     assert page.locator("svg.map circle").count() >= 1
     assert page.locator("svg.map title").first.text_content() == "Fournisseurs proposés par département"
     assert page.locator("svg.bar rect.bar-regional, svg.bar rect.bar-national, svg.bar rect.bar-none").count() >= 1
+    # confidence on every line that has suppliers, low lines flagged, plain reasons, tie notes
+    with_suppliers = [a for a in page.locator("article.line").all() if a.locator("table.suppliers tbody tr").count()]
+    assert with_suppliers and all(a.locator("[data-confidence]").count() >= 1 for a in with_suppliers)
+    bands = {a.locator("[data-confidence]").first.get_attribute("data-confidence") for a in with_suppliers}
+    assert bands <= {"high", "medium", "low"} and len(bands) >= 2  # the demo BOM has sure and unsure lines
+    assert "→" in first_line.locator("ul.reasons li").first.inner_text()
+    assert page.locator("table.suppliers [data-tie]").count() >= 1
     (artifacts_dir / "bom-results.html").write_text(page.content(), encoding="utf-8")
     page.screenshot(path=str(artifacts_dir / "bom-results.png"), full_page=True,
                     clip={"x": 0, "y": 0, "width": 1366, "height": 2200})
