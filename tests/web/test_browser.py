@@ -167,6 +167,8 @@ def test_bom_upload_mapping_progress_results_feedback_export(page, live_service,
     assert bands <= {"high", "medium", "low"} and len(bands) >= 2  # the demo BOM has sure and unsure lines
     assert "→" in first_line.locator("ul.reasons li").first.inner_text()
     assert page.locator("table.suppliers [data-tie]").count() >= 1
+    # a supplier of an activity shown as an "autre piste" says so (Roulettes: a plastics maker, 22.23Z)
+    assert page.locator("ul.reasons li", has_text="autre piste").count() >= 1
     (artifacts_dir / "bom-results.html").write_text(page.content(), encoding="utf-8")
     page.screenshot(path=str(artifacts_dir / "bom-results.png"), full_page=True,
                     clip={"x": 0, "y": 0, "width": 1366, "height": 2200})
