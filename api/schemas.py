@@ -183,10 +183,19 @@ class LineOut(_Open):
     suppliers: list[SupplierHitOut] = []
 
 
+class NoteOut(_Open):
+    """What holds for the whole result, said once (``no_buyer``: no buyer commune, so no distances)."""
+
+    code: str
+    text: str
+    text_en: str | None = None
+
+
 class MatchResponse(_Open):
-    """The result contract: catalog manifest, one entry per line, a summary."""
+    """The result contract: catalog manifest, notes said once, one entry per line, a summary."""
 
     catalog: dict[str, Any] = {}
+    notes: list[NoteOut] = []
     lines: list[LineOut]
     summary: dict[str, Any] = {}
 

@@ -155,12 +155,25 @@ def line_result_to_dict(lr: LineResult, priority: Any = None) -> dict[str, Any]:
     }
 
 
+def result_notes(result: MatchResult) -> list[dict[str, str]]:
+    """What holds for every supplier of the result, said once here rather than on each one's
+    reasons: today, that no buyer commune was given, so no distance is known."""
+    from matching.explain import NO_BUYER_NOTE
+
+    config = result.engine.get("config") or {}
+    notes: list[dict[str, str]] = []
+    if "buyer" in config and not config["buyer"] and any(lr.suppliers for lr in result.lines):
+        notes.append({"code": "no_buyer", "text": NO_BUYER_NOTE[0], "text_en": NO_BUYER_NOTE[1]})
+    return notes
+
+
 def result_to_dict(result: MatchResult) -> dict[str, Any]:
     """The whole result in the contract shape (JSON-ready)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "catalog": result.catalog,
         "engine": result.engine,
+        "notes": result_notes(result),
         "lines": [line_result_to_dict(lr, pr) for lr, pr in zip(result.lines, _aligned(result), strict=True)],
         "summary": result.summary,
     }

@@ -591,35 +591,6 @@ async def bom_mapping_page(pid: str, request: Request) -> Response:
                   region=(qp.get("region") or "44")[:3], buyer=(qp.get("buyer") or "")[:80], **ctx)
 
 
-# role the advisor set to "(none)" → the BomLine fields it fills (read_bom's mapping can only set roles)
-_ROLE_FIELDS = {
-    "code": ("code", "code_raw"),
-    "origin": ("origin_country",),
-    "value": ("annual_value_eur",),
-    "quantity": ("quantity",),
-    "unit": ("unit",),
-    "reference": ("reference",),
-    "supplier": ("supplier",),
-    "unit_price": (),
-}
-
-
-def _clear_roles(lines: list[Any], layout: dict[str, Any], cleared: list[str]) -> tuple[list[Any], dict[str, Any]]:
-    """Forget the columns the advisor un-mapped: blank their fields on every line, drop them from the layout."""
-    from dataclasses import replace
-
-    roles = [r for r in cleared if r in _ROLE_FIELDS and r in layout.get("columns", {})]
-    if not roles:
-        return list(lines), layout
-    blank = {f: None for r in roles for f in _ROLE_FIELDS[r]}
-    out = [replace(ln, **blank) if blank and ln.status != "skipped" else ln for ln in lines]
-    layout = dict(layout)
-    for key in ("columns", "column_letters", "evidence"):
-        layout[key] = {k: v for k, v in (layout.get(key) or {}).items() if k not in roles}
-    layout["notes"] = [*(layout.get("notes") or []), f"columns un-mapped by the advisor: {', '.join(roles)}"]
-    return out, layout
-
-
 @router.post("/boms/uploads/{pid}/confirm")
 async def bom_confirm(pid: str, request: Request) -> Response:
     got = await posted_form(request)
@@ -646,13 +617,12 @@ async def bom_confirm(pid: str, request: Request) -> Response:
     from matching.errors import BomError
 
     mapping: dict[str, str] = {}
-    cleared: list[str] = []
     for role in views.ROLES:
         v = str(form.get(f"col_{role}") or "").strip().upper()
         if v and _LETTER.match(v):
             mapping[role] = v
         elif f"col_{role}" in form and role != "description":
-            cleared.append(role)
+            mapping[role] = ""  # "(none)": read_bom reads and derives nothing from that column
     try:
         read = await run_in_threadpool(read_bom, data, filename=meta["filename"], mapping=mapping or None)
     except BomError as exc:
@@ -661,7 +631,7 @@ async def bom_confirm(pid: str, request: Request) -> Response:
         ctx["notes"] = [str(exc), *ctx["notes"]]
         return w.page("bom_mapping.html", nav="bom_new", status=422, upload_id=pid, filename=meta["filename"],
                       region=region, buyer=buyer, **ctx)
-    read_lines, layout_d = _clear_roles(read.lines, read.layout.to_dict(), cleared)
+    read_lines, layout_d = read.lines, read.layout.to_dict()
     settings = request.app.state.settings
     lines = [engine.line_to_store(b) for b in read_lines]
     if sum(1 for ln in read_lines if ln.status != "skipped") > settings.max_bom_rows:

@@ -129,7 +129,9 @@ def read_bom(
     """Read a BOM file (path or bytes) into lines, layout and a per-row report.
 
     ``mapping`` (role → column letter ``"B"``, 1-based index ``"2"`` or header text)
-    overrides detection; ``sheet`` picks a sheet by name instead of the best-scoring one.
+    overrides detection; an empty column (``{"unit_price": ""}``) says the file has no such
+    column, so nothing is read or derived from it (a value from unit price × quantity included);
+    ``sheet`` picks a sheet by name instead of the best-scoring one.
     Raises BomError with a one-line reason when the file cannot be read at all.
     """
     limits = limits or BomLimits()
@@ -155,6 +157,8 @@ def read_bom(
         bad = [r for r in mapping if r not in ROLES]
         if bad:
             raise BomError(f"unknown role(s) in mapping: {', '.join(bad)}; expected one of {', '.join(ROLES)}", path=filename)
+        if not str(mapping.get("description", "x")).strip():
+            raise BomError("mapping description=: the description column cannot be removed, give its column", path=filename)
     src = load_source(data, filename, limits)
 
     # choose the sheet: by name, else the one that looks most like a BOM table
@@ -179,7 +183,10 @@ def read_bom(
         notes.append(f"sheet {raw.name!r} chosen (best header and item rows); other sheets not read: {others}")
     if mapping:
         before = {r: lay.roles.get(r) for r in MONEY_ROLES}
+        detected = dict(lay.roles)
         _apply_mapping(lay, mapping, filename)
+        notes += [f"{r} column: none (explicit mapping {r}=, detected {_column_name(lay, detected[r])!r})"
+                  for r in mapping if r in detected and r not in lay.roles]
         if any(lay.roles.get(r) != before[r] for r in MONEY_ROLES):
             # a money column moved: its currency and scale are those of the header now mapped
             money_notes = [n for n in lay.notes if n.startswith(tuple(f"{r} column " for r in MONEY_ROLES))]
@@ -230,10 +237,15 @@ def _column_name(lay: Layout, j: int) -> str:
 
 
 def _apply_mapping(lay: Layout, mapping: dict[str, str], filename: str | None) -> None:
-    """Explicit role → column choices override detection (letter, 1-based index or header text)."""
+    """Explicit role → column choices override detection (letter, 1-based index or header text);
+    an empty choice removes the role."""
     ncols = len(lay.headers)
     for role, spec in mapping.items():
-        s = str(spec).strip()
+        s = str(spec if spec is not None else "").strip()
+        if not s:
+            lay.roles.pop(role, None)
+            lay.evidence.pop(role, None)
+            continue
         j: int | None = None
         exact = [i for i, h in enumerate(lay.headers) if h.strip() and h.strip().lower() == s.lower()]
         if exact:

@@ -34,7 +34,7 @@ def _parse_map(text: str | None) -> dict[str, str] | None:
 def inspect(
     file: Path = typer.Argument(..., help="BOM file: CSV/TSV/TXT, XLSX/XLSM, ODS or JSON."),
     as_json: bool = typer.Option(False, "--json", help="Print layout and lines as JSON."),
-    map_: str | None = typer.Option(None, "--map", help="Override columns: description=B,code=C (letter, index or header)."),
+    map_: str | None = typer.Option(None, "--map", help="Override columns: description=B,code=C (letter, index or header); unit_price= for none."),
     sheet: str | None = typer.Option(None, "--sheet", help="Sheet name (default: the one that looks like a BOM)."),
     rows: int = typer.Option(20, "--rows", help="How many lines to show (0 = all)."),
 ) -> None:

@@ -159,7 +159,7 @@ def match(
     top: int = typer.Option(10, "--top", help="Suppliers per line."),
     fmt: str | None = typer.Option(None, "--format", "-f", help="json, csv or xlsx (default: from --out, else a table)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the result to this file."),
-    map_: str | None = typer.Option(None, "--map", help="Override BOM columns: description=B,code=C,..."),
+    map_: str | None = typer.Option(None, "--map", help="Override BOM columns: description=B,code=C,... (unit_price= for none)."),
     sheet: str | None = typer.Option(None, "--sheet", help="Workbook sheet to read."),
     policy: str = typer.Option("regional-first", "--policy", help="Tier policy: regional-first, boost or none."),
     wholesale: bool = typer.Option(False, "--wholesale", help="Also offer distributors (NAF 46) as a second choice."),

@@ -90,3 +90,20 @@ def test_an_explicit_mapping_reads_the_scale_of_the_column_it_maps(column: str, 
     assert res.items[0].annual_value_eur == pytest.approx(expected)
     assert any("multiplied by 1,000" in n for n in res.layout.notes) is scaled
     assert ("thousands" in res.layout.evidence["value"]) is scaled
+
+
+def test_an_empty_mapping_removes_the_unit_price_and_its_derived_value() -> None:
+    res = read_bom(_boms() / "cncfraese__Stueckliste.xlsx", mapping={"unit_price": ""})
+    assert "unit_price" not in res.layout.columns
+    assert all(ln.annual_value_eur is None for ln in res.items)
+    assert not any(VALUE_FROM_PRICE in m for ln in res.items for m in ln.messages)
+    assert any(n.startswith("unit_price column: none (explicit mapping unit_price=") for n in res.layout.notes)
+    # the quantity column is still read
+    assert res.items[0].quantity == 3
+
+
+def test_the_description_column_cannot_be_mapped_away() -> None:
+    from matching.errors import BomError
+
+    with pytest.raises(BomError, match="description column cannot be removed"):
+        read_bom("Désignation;Quantité\nVis M6;2\n".encode(), filename="a.csv", mapping={"description": ""})

@@ -233,6 +233,15 @@ def test_no_buyer_is_not_repeated_on_every_supplier(table):
     assert not any("pas de commune acheteur" in r.text for m in lr.suppliers for r in m.reasons)
 
 
+def test_the_json_result_says_no_buyer_once_in_its_notes(table):
+    lines = [BomLine(row=2, description="roulement à billes"), BomLine(row=3, description="tube acier sans soudure")]
+    d = result_to_dict(_matcher(table).match(lines))
+    assert d["notes"] == [{"code": "no_buyer", "text": "distance : pas de commune acheteur donnée",
+                           "text_en": "distance: no buyer commune given"}]
+    with_buyer = _matcher(table).with_config(MatchConfig(top_n=5, buyer="57463"))
+    assert result_to_dict(with_buyer.match(lines))["notes"] == []
+
+
 # -- credible activities ----------------------------------------------------------------------------
 def test_far_weaker_activities_are_other_leads_not_the_lines_activities(table):
     res = _matcher(table).match([BomLine(row=2, description="roulement à billes")])

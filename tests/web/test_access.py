@@ -156,6 +156,37 @@ def test_upload_shows_the_detected_mapping_and_confirm_creates_a_job(local, data
     assert again.status_code == 404 and len(store.list_jobs()) == 1
 
 
+def test_unmapping_the_unit_price_drops_the_values_derived_from_it(local, data_dir):
+    # cncfraese has Preis and Stück but no total: the value comes from unit price × quantity, unless
+    # the advisor says the file has no unit-price column
+    csrf = _csrf(local.get("/boms/new").text)
+    path = data_dir / "boms" / "cncfraese__Stueckliste.xlsx"
+    up = local.post("/boms/new", data={"csrf": csrf, "region": "44"},
+                    files={"file": (path.name, path.read_bytes())}, follow_redirects=False)
+    upload_url = up.headers["location"].split("?")[0]
+    store = local.app.state.store
+
+    def confirm(**cols: str):
+        r = local.post(upload_url + "/confirm", data={"csrf": csrf, "region": "44", **cols}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        return store.get_job(r.headers["location"].rsplit("/", 1)[1], with_lines=True)
+
+    mapping = local.get(up.headers["location"]).text
+    price_col = re.search(r'id="col-unit_price".*?<option value="([A-Z]+)" selected>', mapping, re.S).group(1)
+    job = confirm(col_unit_price="")
+    assert "unit_price" not in job.layout["columns"]
+    items = [ln for ln in job.lines if ln["status"] != "skipped"]
+    assert len(items) == 12 and all(ln["annual_value_eur"] is None for ln in items)
+    assert any("unit_price column: none" in n for n in job.layout["notes"])
+    # kept, the same column gives the derived values
+    up2 = local.post("/boms/new", data={"csrf": csrf, "region": "44"},
+                     files={"file": (path.name, path.read_bytes())}, follow_redirects=False)
+    upload_url = up2.headers["location"].split("?")[0]
+    job2 = confirm(col_unit_price=price_col)
+    items2 = [ln for ln in job2.lines if ln["status"] != "skipped"]
+    assert items2[0]["annual_value_eur"] == pytest.approx(45.0)  # NEMA17: Preis 15 × Stück 3
+
+
 def test_an_upload_is_confirmed_only_by_its_owner(keyed, data_dir):
     store = keyed.app.state.store
     t1, p1 = store.create_key("alice", org="AD")
