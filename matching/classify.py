@@ -71,6 +71,22 @@ class ClassifyResult:
     evidence: dict[str, Any] | None = None
 
 
+# German noun endings the shared stemming (``matching.text.stem``) does not remove: a query's
+# singular "Feile" meets the labels' plural "Feilen" (and "Regal"/"Regale", "Kugel"/"Kugeln").
+_DE_ENDINGS = ("n", "en", "e", "er", "nen")
+
+
+def inflected_form(word: str, vocab: frozenset[str] | set[str]) -> str | None:
+    """The vocabulary word that is ``word`` with a German plural ending added or removed, or None."""
+    for e in _DE_ENDINGS:
+        if word + e in vocab:
+            return word + e
+    for e in _DE_ENDINGS:
+        if word.endswith(e) and len(word) - len(e) >= 4 and word[: -len(e)] in vocab:
+            return word[: -len(e)]
+    return None
+
+
 def _vectorizers():  # type: ignore[no-untyped-def]
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -532,8 +548,15 @@ class ProductClassifier:
 
     @lru_cache(maxsize=4096)  # noqa: B019
     def _fix_typo(self, word: str, vocab: frozenset[str]) -> str:
-        """An out-of-vocabulary word of 6+ letters replaced by its closest vocabulary word (rapidfuzz ratio ≥ 88)."""
-        if word in vocab or len(word) < 6:
+        """An out-of-vocabulary word in the inflected form the labels use ("feile" → "feilen",
+        "zange" → "zangen": German plurals, which the shared plural stemming leaves alone), else,
+        at 6+ letters, its closest vocabulary word (rapidfuzz ratio ≥ 88)."""
+        if word in vocab or len(word) < 4:
+            return word
+        form = inflected_form(word, vocab)
+        if form is not None:
+            return form
+        if len(word) < 6:
             return word
         from rapidfuzz import fuzz, process
 

@@ -34,6 +34,10 @@ MODEL_SHARE = 0.3  # a
 CORE_SHARE = 0.3  # b
 
 
+COMPOUND_REQUERY = True
+HEAD_TWICE = True  # re-query the head parse's core when it cut a German compound
+
+
 @dataclass(frozen=True)
 class LineUnderstanding:
     """One line as understood: the classifier result plus the evidence behind it."""
@@ -94,9 +98,13 @@ class ProductUnderstanding(ProductClassifier):
         texts = list(texts)
         parses = [parse(t, lexicon=self.artifact.lexicon) for t in texts]
         if self.core_share > 0:
-            core = [p.core_text() for p in parses]
+            # the head twice: a modifier left in the core ("Rohr" of "Rohrbündelwärmetauscher") must
+            # not outweigh the product it modifies
+            core = [(p.head + " " + p.core_text()) if HEAD_TWICE and p.head else p.core_text() for p in parses]
             # Only lines whose core differs from the line's own words are re-queried.
-            rows = [i for i, (p, t) in enumerate(zip(parses, texts)) if p.core and len(p.modifiers)]
+            # A German compound cut into head + modifiers counts as differing ("Plattenwärmetauscher").
+            rows = [i for i, (p, t) in enumerate(zip(parses, texts))
+                    if p.core and (len(p.modifiers) or (COMPOUND_REQUERY and p.head != p.head_word))]
             if rows:
                 q, _, _, _ = self._query_texts([core[i] for i in rows])
                 cs = self._lex_compose(q)

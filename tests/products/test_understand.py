@@ -49,3 +49,27 @@ def test_material_alone_does_not_choose_the_chapter(stages) -> None:  # noqa: AN
 
     assert rank(full, "Stahlregal verzinkt", "9403") <= rank(lexical, "Stahlregal verzinkt", "9403")
     assert rank(full, "gobelets carton (carton de 1000)", "4823") <= rank(lexical, "gobelets carton (carton de 1000)", "4823")
+
+
+@pytest.mark.parametrize(("word", "vocab", "expected"), [
+    ("feile", {"feilen", "raspeln"}, "feilen"),  # the labels' plural
+    ("zange", {"zangen"}, "zangen"),
+    ("kugeln", {"kugel"}, "kugel"),  # the query's plural, the labels' singular
+    ("regale", {"regal"}, "regal"),
+    ("bohrer", {"feilen"}, None),  # nothing to inflect towards
+    ("vis", {"visen"}, "visen"),
+])
+def test_inflected_form_reaches_the_labels_german_plural(word: str, vocab: set[str], expected: str | None) -> None:
+    from matching.classify import inflected_form
+
+    assert inflected_form(word, frozenset(vocab)) == expected
+
+
+@pytest.mark.parametrize(("text", "heading", "within"), [
+    ("Seitenschneider-Zange 160", "820320", 1),  # "Zange" meets the labels' "Zangen"
+    ("Dreikantfeile 150 mm", "820310", 2),  # the compound's head "Feile" meets "Feilen"
+])
+def test_a_german_head_in_the_singular_finds_its_heading(stages, text: str, heading: str, within: int) -> None:  # noqa: ANN001
+    full, _ = stages
+    codes = [p.code for p in full.classify(text, top_k=5).products]
+    assert any(c.startswith(heading) for c in codes[:within]), codes
