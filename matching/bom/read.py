@@ -298,6 +298,11 @@ def _rows_to_lines(raw: RawSheet, lay: Layout) -> tuple[list[BomLine], list[RowR
         c = _filled(r, labelled)
         if c:
             counts.append(c)
+    # a lone cell is a section title only on a busy table where lone cells are rare and an item
+    # follows: a purchase list whose code-less lines give only a description (a third of its rows
+    # or more, or the rows after the last busy one) is a list of items, not of sections
+    lone_share = sum(1 for c in counts if c == 1) / len(counts) if counts else 0.0
+    last_busy = max((i for i in range(start, len(rows)) if _filled(rows[i], labelled) >= 2), default=-1)
     counts.sort()
     typical = counts[len(counts) // 2] if counts else 1
 
@@ -344,9 +349,10 @@ def _rows_to_lines(raw: RawSheet, lay: Layout) -> tuple[list[BomLine], list[RowR
         ):
             j = in_labels[0]
             t = texts[j]
-            if (
-                j == leftmost or _SECTION_MARKER.match(t.strip())
-            ) and not isinstance(r[j], (int, float)) and (typical >= 2 or _SECTION_MARKER.match(t.strip())):
+            marked = _SECTION_MARKER.match(t.strip())
+            if (j == leftmost or marked) and not isinstance(r[j], (int, float)) and (
+                marked or (typical >= 2 and lone_share < 1 / 3 and i < last_busy)
+            ):
                 skip(i, "section", f"section row ({t.strip()!r})")
                 continue
         dnp = next((texts[j] for j in content if len(texts[j]) <= 20 and texts[j][:1] in "dDnN" and fold(texts[j]) in _DNP_WORDS), None)
