@@ -86,8 +86,14 @@ def write_xlsx(
     path_or_buffer: str | Path | IO[bytes],
     columns: Sequence[str],
     sheet_name: str = "relocmatch",
+    notes: Sequence[Sequence[Any]] | None = None,
 ) -> None:
-    """Write dict rows to an XLSX sheet; formula-like text is stored as a string cell with a `'`."""
+    """Write dict rows to an XLSX sheet; formula-like text is stored as a string cell with a `'`.
+
+    ``notes``: (label, value) rows written to a second sheet ``notes``, for what holds for the
+    whole file (no buyer commune, catalog, counts) — said once there, not on every row; the
+    data stays on the first sheet, where readers of the export look for it.
+    """
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
@@ -99,6 +105,10 @@ def write_xlsx(
             v = _cell(r.get(c))
             out.append(v)
         ws.append(out)
+    if notes:
+        ns = wb.create_sheet(title="notes")
+        for row in notes:
+            ns.append([_cell(v) for v in row])
     # openpyxl writes str starting with '=' as a formula: neutralise() already made them start with "'"
     if isinstance(path_or_buffer, (str, Path)):
         wb.save(str(path_or_buffer))

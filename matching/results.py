@@ -249,6 +249,43 @@ def _row_product(ln: dict[str, Any], naf: str | None) -> dict[str, Any]:
     return out
 
 
+_NOTE_LABELS = {
+    "note": ("à lire", "note"), "catalog": ("catalogue", "catalog"), "engine": ("moteur", "engine"),
+    "lines": ("lignes", "lines"), "status": ("statut", "status"), "confidence": ("confiance", "confidence"),
+}
+
+
+def export_notes(result: dict[str, Any], *, lang: str = "fr") -> list[tuple[str, Any]]:
+    """The ``notes`` sheet of an XLSX export: the result's notes (no buyer commune, …) said
+    once, then the catalog, engine version and the line counts per status and confidence band."""
+    en = lang == "en"
+
+    def label(key: str) -> str:
+        return _NOTE_LABELS[key][1 if en else 0]
+
+    rows: list[tuple[str, Any]] = []
+    for n in result.get("notes") or []:
+        rows.append((label("note"), str((n.get("text_en") if en and n.get("text_en") else n.get("text")) or "")))
+    cat = result.get("catalog") or {}
+    if cat:
+        names = ", ".join(str(src.get("name")) for src in cat.get("sources") or [] if src.get("name"))
+        parts = [names, f"{cat['suppliers']} {'establishments' if en else 'établissements'}" if cat.get("suppliers") is not None else "",
+                 str(cat.get("built_at") or "")[:10]]
+        rows.append((label("catalog"), ", ".join(p for p in parts if p)))
+    eng = result.get("engine") or {}
+    if eng.get("version"):
+        rows.append((label("engine"), f"relocmatch {eng['version']}"))
+    summ = result.get("summary") or {}
+    if "lines" in summ:
+        rows.append((label("lines"), summ["lines"]))
+    for st in ("matched", "low_confidence", "no_producer", "no_candidate", "skipped", "error"):
+        if summ.get(st):
+            rows.append((f"{label('status')} {st}", summ[st]))
+    for band, count in (summ.get("confidence") or {}).items():
+        rows.append((f"{label('confidence')} {band}", count))
+    return rows
+
+
 def export_dict(result: dict[str, Any], path_or_buffer: str | Path | IO, fmt: str = "json", *, lang: str = "fr") -> None:
     """Write a contract dict as JSON, CSV (UTF-8 with BOM, so Excel reads accents) or XLSX;
     CSV/XLSX cells go through ``matching.export`` so that no cell can execute."""
@@ -265,7 +302,8 @@ def export_dict(result: dict[str, Any], path_or_buffer: str | Path | IO, fmt: st
         data = "\ufeff" + buf.getvalue()
     elif fmt == "xlsx":
         bbuf = io.BytesIO()
-        export.write_xlsx(flatten_dict(result, lang=lang), bbuf, list(FLAT_COLUMNS), "relocmatch")
+        export.write_xlsx(flatten_dict(result, lang=lang), bbuf, list(FLAT_COLUMNS), "relocmatch",
+                          notes=export_notes(result, lang=lang))
         data = bbuf.getvalue()
     else:
         raise ConfigError(f"format {fmt!r}: expected json, csv or xlsx")

@@ -130,3 +130,28 @@ def test_export_cells_from_numpy_lists_and_dicts() -> None:
     buf = io.StringIO()
     write_csv([{"a": np.float64(1.5), "b": {"x": 1}, "c": ["=1", "b"], "d": np.int64(4), "e": float("nan")}], buf, list("abcde"))
     assert buf.getvalue().splitlines()[1] == "1.5,x=1,'=1; b,4,"
+
+
+def test_xlsx_export_says_file_wide_notes_once_on_a_notes_sheet(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from matching.results import export_dict
+
+    result = {
+        "schema_version": "1", "lines": [],
+        "catalog": {"built_at": "2026-12-05T10:00:00", "suppliers": 9969, "sources": [{"name": "irep.csv"}]},
+        "engine": {"version": "0.1"},
+        "notes": [{"code": "no_buyer", "text": "distance : pas de commune acheteur donnée", "text_en": "distance: no buyer"}],
+        "summary": {"lines": 3, "matched": 2, "no_producer": 1, "confidence": {"high": 2, "low": 1}},
+    }
+    out = tmp_path / "r.xlsx"
+    export_dict(result, out, "xlsx")
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["relocmatch", "notes"]
+    notes = {r[0]: r[1] for r in wb["notes"].iter_rows(values_only=True)}
+    assert notes["à lire"] == "distance : pas de commune acheteur donnée"
+    assert notes["catalogue"] == "irep.csv, 9969 établissements, 2026-12-05"
+    assert notes["statut no_producer"] == 1 and notes["lignes"] == 3
+    result["notes"] = []
+    export_dict(result, out, "xlsx")
+    assert "à lire" not in {r[0] for r in load_workbook(out)["notes"].iter_rows(values_only=True)}
