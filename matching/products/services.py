@@ -39,6 +39,7 @@ _EN_BEFORE = frozenset({"of", "for", "from", "to", "at", "on", "in", "per", "wit
 _FR_SKIP = frozenset("le la les l d de du des un une au aux en et pour avec sur par".split())
 _MAX_CLASSES = 3
 _PRIOR_SHARE = 0.45  # weight of the cue's NACE hint against the text similarity
+_OFF_HEAD = 0.8  # the hints of a cue away from the phrase's head, against one at it
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,23 @@ class ServiceClassifier:
                 if not self._built:
                     self._build()
 
+    def _prior(self, cues: list[ServiceCue], head_words: set[str]) -> np.ndarray:
+        """The cues' NACE hints as a prior over the service classes: within a cue its hints in
+        their written order, and a cue standing at the phrase's head speaks before the others
+        ("Hébergement des serveurs …, abonnement mensuel" is hosting, not the subscription's
+        software). Measured on the development sets' 106 service lines: the head rule +1 line;
+        sharing a hint with the rest of its NACE division or rewarding classes several cues agree
+        on added nothing or lost lines, so neither is here."""
+        prior = np.zeros(len(self.classes))
+        for cue in cues:
+            at_head = any(_same_word(w, cue.cue) or (cue.lang == "de" and _de_match(w, cue.cue)) for w in head_words)
+            w = 1.0 if at_head else _OFF_HEAD
+            for rank, h in enumerate(dict.fromkeys(cue.nace)):
+                v = w * (1.0 - 0.1 * min(rank, 5))
+                for code in ([h] if h in self._pos else [c for c in self.classes if c.startswith(h)]):
+                    prior[self._pos[code]] = max(prior[self._pos[code]], v)
+        return prior
+
     # -- public ----------------------------------------------------------------------------------
     def detect(self, text: str) -> list[ServiceCue]:
         """The cues that make ``text`` a service line ([] for goods)."""
@@ -253,11 +271,8 @@ class ServiceClassifier:
         sim += 0.5 * (self._Mc @ self._char.transform([query]).T).toarray().ravel()
         top = float(sim.max()) if sim.size else 0.0
         text_part = sim / top if top > 0 else sim
-        prior = np.zeros(len(self.classes))
+        prior = self._prior(cues, set(heads(text, cues[0].lang)))
         hints = [h for c in cues for h in c.nace]
-        for rank, h in enumerate(dict.fromkeys(hints)):
-            for code in ([h] if h in self._pos else [c for c in self.classes if c.startswith(h)]):
-                prior[self._pos[code]] = max(prior[self._pos[code]], 1.0 - 0.1 * min(rank, 5))
         share = _PRIOR_SHARE if hints else 0.0
         score = (1 - share) * text_part + share * prior
         order = np.argsort(-score, kind="stable")[:top_k]

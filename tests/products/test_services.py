@@ -96,3 +96,17 @@ def test_cue_table_is_well_formed(tmp_path):
     bad.write_text("lang,cue,where,nace,gloss\nfr,location,somewhere,,x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="where must be head or any"):
         load_cues(bad)
+
+
+@pytest.mark.parametrize(
+    "line,first",
+    [
+        # the head cue's service comes first, not the one of a cue further on
+        ("Hébergement de la messagerie, abonnement annuel", "63.11"),
+        ("Stockage des archives papier en entrepôt, abonnement mensuel", "52.10"),
+    ],
+)
+def test_the_head_cue_speaks_first(services, line, first):
+    reading = services.read(line)
+    assert reading is not None
+    assert reading.products[0].code.startswith(first), [p.code for p in reading.products]
