@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
-# blind3, blind4 and blind5 were blind sets; their failures reached the team in sessions 3, 6 and 9,
-# so they are development sets now (BLIND*.md).
-DEV_SETS = ("lines", "holdout", "holdout2", "services_dev", "crosslang", "blind3", "blind4", "blind5")
-# blind6: written before the session-9 changes (BLIND6.md), scored on aggregates only; blind7: written
-# 2026-12-06 (BLIND7.md), not yet scored. Neither is run during development.
-BLIND_SETS = ("blind6", "blind7")
+# blind3, blind4, blind5 and blind6 were blind sets; their failures reached the team in sessions 3, 6,
+# 9 and 15, so they are development sets now (BLIND*.md).
+DEV_SETS = ("lines", "holdout", "holdout2", "services_dev", "crosslang", "blind3", "blind4", "blind5", "blind6")
+# blind7: written 2026-12-06 (BLIND7.md), scored once at the end of session 15 (aggregates only); not run
+# during development.
+BLIND_SETS = ("blind7",)
 
 
 def _pct(v: Any, n: Any = None) -> str:
