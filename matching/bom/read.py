@@ -302,7 +302,7 @@ def _rows_to_lines(raw: RawSheet, lay: Layout) -> tuple[list[BomLine], list[RowR
     # follows: a purchase list whose code-less lines give only a description (a third of its rows
     # or more, or the rows after the last busy one) is a list of items, not of sections
     lone_share = sum(1 for c in counts if c == 1) / len(counts) if counts else 0.0
-    last_busy = max((i for i in range(start, len(rows)) if _filled(rows[i], labelled) >= 2), default=-1)
+    last_busy = next((i for i in range(len(rows) - 1, start - 1, -1) if _filled(rows[i], labelled) >= 2), -1)
     counts.sort()
     typical = counts[len(counts) // 2] if counts else 1
 

@@ -272,7 +272,7 @@ class ServiceClassifier:
         top = float(sim.max()) if sim.size else 0.0
         text_part = sim / top if top > 0 else sim
         prior = self._prior(cues, set(heads(text, cues[0].lang)))
-        hints = [h for c in cues for h in c.nace]
+        hints = any(c.nace for c in cues)
         share = _PRIOR_SHARE if hints else 0.0
         score = (1 - share) * text_part + share * prior
         order = np.argsort(-score, kind="stable")[:top_k]
