@@ -270,15 +270,17 @@ class Matcher:
                 out.append(exc)
         return out
 
-    def _read_service(self, line: BomLine) -> Any:
-        """The line's service reading (None for goods); the service classifier loads on first use."""
+    def _read_service(self, line: BomLine, goods: Sequence[Any] = ()) -> Any:
+        """The line's service reading (None for goods); the service classifier loads on first use.
+        ``goods``: the goods reading of the same line, for the service classes defined by what they
+        serve (repair of machinery, of electrical equipment, ...)."""
         if not self.config.services:
             return None
         if self._services is None:
             from matching.products.services import get_service_classifier
 
             self._services = get_service_classifier(self._data_dir)
-        return self._services.read(line.description or "")
+        return self._services.read(line.description or "", goods=tuple(goods))
 
     def primary_commodity_absent(self, products: Sequence[Any], activities: Sequence[ActivityGuess]) -> list[ActivityGuess] | None:
         """The primary activities (NACE sections A/B) that produce the line's best product, when the
@@ -506,7 +508,7 @@ class Matcher:
             if not (line.description or "").strip() and not (line.code or line.code_raw):
                 return LineResult(line=line, status="no_candidate",
                                   warnings=tuple(line.messages) + ("ligne sans description ni code",))
-            service = self._read_service(line)
+            service = self._read_service(line, getattr(cls_result, "products", ()))
             if service is not None and service.products:
                 warnings = list(line.messages) + [f"prestation de service (« {service.evidence} ») : "
                                                    "classée dans les activités de service, pas dans les biens cités"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,14 @@ _FR_SKIP = frozenset("le la les l d de du des un une au aux en et pour avec sur 
 _MAX_CLASSES = 3
 _PRIOR_SHARE = 0.45  # weight of the cue's NACE hint against the text similarity
 _OFF_HEAD = 0.8  # the hints of a cue away from the phrase's head, against one at it
+# "... of fabricated metal products of division 25", "... of goods produced in groups 26.5, 26.6 and
+# 26.7", "except those in class group 27.5": the NACE notes define some service classes (repair and
+# maintenance, 33.1x) by the division, group or class of the goods they serve.
+_OBJECT_REF_RE = re.compile(
+    r"(?:of|in|from)\s+(?:the\s+)?(?:goods\s+)?(?:produced\s+in\s+)?(?:divisions?|groups?|class group|classes|class)\s+"
+    r"((?:\d{2}(?:\.\d{1,2})?)(?:(?:\s*,\s*|\s+and\s+|\s+or\s+)\d{2}(?:\.\d{1,2})?)*)")
+_OBJECT_REF_SPAN = 600  # the notes' opening sentences, where the class says what it serves
+_OBJECT_MIN_SHARE = 0.5  # the served-goods family must score at least this share of the best class
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,29 @@ def _hit(tokens: list[str], cue: ServiceCue) -> bool:
     return any(_same_word(t, cue.cue) for t in tokens)
 
 
+def object_refs(include: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The NACE codes (divisions, groups, classes) of the goods a service class serves, and those
+    it excepts, read from the opening of its English "This class includes" note.
+
+    "the repair and maintenance of goods of division 27, except those in class group 27.5" →
+    (("27",), ("27.5",)).
+    """
+    text = (include or "")[:_OBJECT_REF_SPAN]
+    served: list[str] = []
+    excepted: list[str] = []
+    for m in _OBJECT_REF_RE.finditer(text):
+        codes = re.findall(r"\d{2}(?:\.\d{1,2})?", m.group(1))
+        sentence_start = max(text.rfind(".", 0, m.start()), text.rfind(";", 0, m.start()))
+        before = text[max(0, sentence_start, m.start() - 40):m.start()]
+        (excepted if "except" in before else served).extend(codes)
+    return tuple(dict.fromkeys(served)), tuple(dict.fromkeys(excepted))
+
+
+def _serves(nace: str, refs: tuple[tuple[str, ...], tuple[str, ...]]) -> bool:
+    served, excepted = refs
+    return any(nace.startswith(r) for r in served) and not any(nace.startswith(r) for r in excepted)
+
+
 def hint_cues(text: str, cues: tuple[ServiceCue, ...], lang: str) -> list[ServiceCue]:
     """Every cue of the language present anywhere in the line, German ones inside compounds too
     ("Wartungsvertrag" → wartung): once a line is a service, they say which service."""
@@ -196,12 +228,15 @@ class ServiceClassifier:
 
         xw = get_crosswalk(self._data_dir)
         docs: dict[str, list[str]] = {}
+        refs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         for lang in ("fr", "en"):
             nace = refdata.load_nace(lang, self._data_dir)
             for code, name, inc in zip(nace["nace2"], nace["NAME"], nace["Include"], strict=True):
                 code = str(code)
                 if len(code) == 5 and code[:2] in SERVICE_DIVISIONS:
                     docs.setdefault(code, []).extend([str(name)] * 2 + [str(inc or "")])
+                    if lang == "en" and isinstance(inc, str) and object_refs(inc)[0]:
+                        refs[code] = object_refs(inc)
         cpa = refdata.load_cpa(self._data_dir)
         for code, name in zip(cpa["CPA 2.1"], cpa["Name"], strict=True):
             code = str(code)
@@ -222,6 +257,7 @@ class ServiceClassifier:
         self._Mw = self._word.fit_transform(texts)
         self._Mc = self._char.fit_transform(texts)
         self._pos = {c: i for i, c in enumerate(self.classes)}
+        self._object_refs = {c: r for c, r in refs.items() if c in self._pos}
         self._xw = xw
         self._built = True
 
@@ -259,8 +295,43 @@ class ServiceClassifier:
             return []
         return find_cues(text, self.cues, guess_lang(text))
 
-    def read(self, text: str, *, top_k: int = _MAX_CLASSES) -> ServiceReading | None:
-        """A service reading of the line, or None when it reads as goods."""
+    def _object_rule(self, score: np.ndarray, goods: Sequence[ProductGuess]) -> tuple[np.ndarray, str | None]:
+        """The served goods decide between the classes the notes define by them.
+
+        When the line reads as one of those classes (repair and maintenance, 33.1x: the family
+        scores at least ``_OBJECT_MIN_SHARE`` of the best class), the class that serves the
+        producing activity of the goods the line names (the goods reading of the same text:
+        "compresseur" → 28.13 → 33.12, "débitmètres" → 26.51 → 33.13) takes the family's best
+        score. Why: a cue or the text says *repair*; which repair class it is, the nomenclature
+        says by the object, in every language the goods reading understands.
+        """
+        if not self._object_refs or not goods or score.size == 0:
+            return score, None
+        family = [self._pos[c] for c in self._object_refs]
+        fam_best = float(score[family].max())
+        if fam_best < _OBJECT_MIN_SHARE * float(score.max()) or fam_best <= 0:
+            return score, None
+        try:
+            acts = self._xw.activities_for(goods[0].code)
+        except Exception:  # noqa: BLE001 - a code the crosswalk cannot route serves no class
+            return score, None
+        producers = sorted((a for a in acts if not a.wholesale), key=lambda a: -a.score)
+        if not producers:
+            return score, None
+        nace = producers[0].naf[:5]
+        served = [c for c, r in self._object_refs.items() if _serves(nace, r)]
+        if not served:
+            return score, None
+        out = score.copy()
+        for c in served:
+            out[self._pos[c]] = max(out[self._pos[c]], fam_best + 1e-6)
+        return out, nace
+
+    def read(self, text: str, *, top_k: int = _MAX_CLASSES,
+             goods: Sequence[ProductGuess] = ()) -> ServiceReading | None:
+        """A service reading of the line, or None when it reads as goods. ``goods``: the goods
+        reading of the same line (its products, best first), for the classes defined by the goods
+        they serve (``_object_rule``)."""
         cues = self.detect(text)
         if not cues:
             return None
@@ -275,6 +346,7 @@ class ServiceClassifier:
         hints = any(c.nace for c in cues)
         share = _PRIOR_SHARE if hints else 0.0
         score = (1 - share) * text_part + share * prior
+        score, object_nace = self._object_rule(score, goods)
         order = np.argsort(-score, kind="stable")[:top_k]
         best = float(score[order[0]]) if len(order) else 0.0
         products: list[ProductGuess] = []
@@ -288,10 +360,12 @@ class ServiceClassifier:
             conf = round(min(1.0, s) * (0.9 if hints else 0.7), 4)
             label = self._xw.cpa_label(code, "fr") or self._xw.nace_label(code, "fr") or code
             products.append(ProductGuess(code=code, system="CPA", label=label, score=conf, source="service"))
+            via = (f"service : {', '.join(cue_words)}", f"CPA {code}", f"NACE {code}")
+            if object_nace and code in self._object_refs and _serves(object_nace, self._object_refs[code]):
+                via = via[:1] + (f"bien concerné : {goods[0].code} (NACE {object_nace})",) + via[1:]
             for naf in self._xw.naf_for_nace(code):
                 activities.append(ActivityGuess(
-                    naf=naf, label=self._xw.naf_label(naf), score=conf, route="service",
-                    via=(f"service : {', '.join(cue_words)}", f"CPA {code}", f"NACE {code}"),
+                    naf=naf, label=self._xw.naf_label(naf), score=conf, route="service", via=via,
                 ))
         return ServiceReading(cues=cue_words, lang=guess_lang(text), products=tuple(products),
                               activities=tuple(activities))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from matching.products.services import ServiceClassifier, heads, load_cues
+from matching.products.services import ServiceClassifier, heads, load_cues, object_refs
+from matching.types import ProductGuess
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,56 @@ def test_the_head_cue_speaks_first(services, line, first):
     reading = services.read(line)
     assert reading is not None
     assert reading.products[0].code.startswith(first), [p.code for p in reading.products]
+
+
+@pytest.mark.parametrize(
+    "note,served,excepted",
+    [
+        # sentences in the style of the NACE notes, written for this test
+        ("This class includes the repair and maintenance of goods of division 27, except those in class group 27.5.",
+         ("27",), ("27.5",)),
+        ("This class includes the repair and maintenance of goods produced in groups 26.5, 26.6 and 26.7, "
+         "except those that are considered household goods.", ("26.5", "26.6", "26.7"), ()),
+        ("This class includes the repair of fabricated metal products of division 25.", ("25",), ()),
+        ("This class includes: - rental of cranes without operator", (), ()),
+    ],
+)
+def test_object_refs_read_what_a_class_serves(note, served, excepted):
+    assert object_refs(note) == (served, excepted)
+
+
+def test_repair_classes_know_the_goods_they_serve(services):
+    services.read("Réparation pompe")  # builds the classifier
+    refs = services._object_refs
+    assert refs["33.12"][0] == ("28",)
+    assert "27" in refs["33.14"][0] and "27.5" in refs["33.14"][1]
+    assert not any(c.startswith("77.") for c in refs)  # rental classes name no goods codes
+
+
+def _goods(code: str) -> tuple[ProductGuess, ...]:
+    return (ProductGuess(code=code, system="CN8", label="", score=0.9, source="text"),)
+
+
+@pytest.mark.parametrize(
+    "line,goods,first",
+    [
+        # the goods the line names choose the repair class: a pressure gauge (26.51) → 33.13,
+        # a transformer (27.11) → 33.14, a compressor (28.13) → 33.12
+        ("Réparation et étalonnage des manomètres de l'atelier", "90262020", "33.13"),
+        ("Instandsetzung Trafo 630 kVA nach Wicklungsschaden", "85042300", "33.14"),
+        ("Wartungsvertrag Schraubenverdichter, jährlich", "84148073", "33.12"),
+    ],
+)
+def test_the_served_goods_choose_the_repair_class(services, line, goods, first):
+    reading = services.read(line, goods=_goods(goods))
+    assert reading is not None
+    repairs = [p.code for p in reading.products if p.code.startswith("33.1")]
+    assert repairs and repairs[0] == first, [p.code for p in reading.products]
+    served = next(a for a in reading.activities if a.naf.startswith(first))
+    assert any("bien concerné" in v for v in served.via)
+
+
+def test_the_served_goods_do_not_turn_a_hire_into_a_repair(services):
+    reading = services.read("Location compresseur mobile diesel, 2 semaines", goods=_goods("84148011"))
+    assert reading is not None
+    assert reading.products[0].code.startswith("77."), [p.code for p in reading.products]
