@@ -8,7 +8,9 @@ words that mark a service wherever they stand ("prestation", "abonnement", "frei
 service nouns are general FR/EN/DE knowledge (``resources/service_cues.csv``); which service it
 is comes from the nomenclature itself: the CPA 2.1 service products and the NACE activities
 that provide them (French and English labels and "comprend" notes), matched with word and
-character n-grams, the cue's NACE hint acting as a prior.
+character n-grams, the cue's NACE hint acting as a prior. Where the notes define a service class by
+the goods it serves ("repair and maintenance of goods of division 27"), the goods reading of the same
+line chooses among those classes.
 """
 
 from __future__ import annotations
@@ -362,7 +364,7 @@ class ServiceClassifier:
             products.append(ProductGuess(code=code, system="CPA", label=label, score=conf, source="service"))
             via = (f"service : {', '.join(cue_words)}", f"CPA {code}", f"NACE {code}")
             if object_nace and code in self._object_refs and _serves(object_nace, self._object_refs[code]):
-                via = via[:1] + (f"bien concerné : {goods[0].code} (NACE {object_nace})",) + via[1:]
+                via = via[:1] + (f"bien concerné : {goods[0].system} {goods[0].code} (NACE {object_nace})",) + via[1:]
             for naf in self._xw.naf_for_nace(code):
                 activities.append(ActivityGuess(
                     naf=naf, label=self._xw.naf_label(naf), score=conf, route="service", via=via,
