@@ -164,3 +164,14 @@ def test_the_served_goods_do_not_turn_a_hire_into_a_repair(services):
     reading = services.read("Location compresseur mobile diesel, 2 semaines", goods=_goods("84148011"))
     assert reading is not None
     assert reading.products[0].code.startswith("77."), [p.code for p in reading.products]
+
+
+def test_the_engine_passes_the_goods_reading_to_the_repair_class(matcher):
+    """End to end: the pipeline hands the line's goods reading to the service reader, so a repair
+    line's activity says which goods chose it (written for this test)."""
+    from matching.types import BomLine
+
+    lr = matcher.match([BomLine(row=2, description="Contrat maintenance annuel compresseurs à vis")]).lines[0]
+    assert lr.kind == "service" and lr.status == "matched"
+    assert lr.activities[0].naf == "33.12Z", [a.naf for a in lr.activities]
+    assert any(v.startswith("bien concerné : CN8 8414") and "NACE 28.13" in v for v in lr.activities[0].via)
