@@ -4,9 +4,9 @@ One table per set with the issue's rows: product HS4@5 / HS6@5 / HS6@1, activity
 NAF-hit@10 / precision@10 / MRR; goods lines without a code (HS4@5, NAF-hit@10); lines with a
 correct code and with a wrong one (NAF-hit@10); services (a right service activity in the top 3);
 lines with no French producer said so; lines that do have producers wrongly abstained; and the
-figures by language. Development sets by default (blind3-5 among them: their failures have been read);
-the blind sets only with ``--blind [blind8 blind7]`` (score it once, at the end: once its failures are read it is
-a development set).
+figures by language. Development sets by default (blind3-6 among them: their failures have been read);
+the blind sets only with ``--blind [blind8 blind7]`` (score them once, at the end, aggregates only: once a
+set's failures are read it is a development set).
 
     RELOCMATCH_DATA=../shared/data .venv/bin/python examples/devset/report_all.py \
         --catalog var/catalogs/irep [--sets lines holdout2] [--blind [blind8]] [--no-semantic] [--semantic-model e5] [--json OUT]

@@ -182,8 +182,7 @@ def object_refs(include: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     excepted: list[str] = []
     for m in _OBJECT_REF_RE.finditer(text):
         codes = re.findall(r"\d{2}(?:\.\d{1,2})?", m.group(1))
-        sentence_start = max(text.rfind(".", 0, m.start()), text.rfind(";", 0, m.start()))
-        before = text[max(0, sentence_start, m.start() - 40):m.start()]
+        before = re.split(r"[.;]\s", text[max(0, m.start() - 40):m.start()])[-1]  # this sentence only
         (excepted if "except" in before else served).extend(codes)
     return tuple(dict.fromkeys(served)), tuple(dict.fromkeys(excepted))
 
@@ -237,8 +236,8 @@ class ServiceClassifier:
                 code = str(code)
                 if len(code) == 5 and code[:2] in SERVICE_DIVISIONS:
                     docs.setdefault(code, []).extend([str(name)] * 2 + [str(inc or "")])
-                    if lang == "en" and isinstance(inc, str) and object_refs(inc)[0]:
-                        refs[code] = object_refs(inc)
+                    if lang == "en" and isinstance(inc, str) and (served := object_refs(inc))[0]:
+                        refs[code] = served
         cpa = refdata.load_cpa(self._data_dir)
         for code, name in zip(cpa["CPA 2.1"], cpa["Name"], strict=True):
             code = str(code)
