@@ -41,6 +41,8 @@ _SEM_SHARE = {"en": 0.45, None: 0.3, "fr": 0.25, "de": 0.25}
 _SEM_SHARE_NO_EXPANSION = 0.1
 # A text reading is "confident" when its best score clears this (used to flag code conflicts).
 _CONFIDENT = 0.35
+# Weight of the description's reading, relative to a written code it does not support (0 = off).
+CODE_HEDGE = 0.5
 # Bump when the document construction changes (part of the on-disk index cache key).
 _INDEX_VERSION = "lex-4"  # lex-4: CSR arrays stored uncompressed, loaded memory-mapped
 
@@ -684,6 +686,11 @@ class ProductClassifier:
             merged = sorted([given, *products], key=lambda p: -p.score)
             return ClassifyResult(merged[:top_k], warnings, channels + ("code",), lang)
         given = ProductGuess(digits, system, given_label, 0.8, "given")
+        if CODE_HEDGE > 0:
+            warnings.append(
+                f"code {parsed.written!r} ({given_label[:60]}) is not supported by the description, which reads "
+                f"best as {products[0].code} ({products[0].label[:60]}); producers of both readings are shown"
+            )
         return ClassifyResult([given, *[p for p in products if p.code != digits]][:top_k], warnings, channels + ("code",), lang)
 
     # ---------------------------------------------------------- activities
@@ -709,15 +716,31 @@ class ProductClassifier:
         xw = _crosswalk(self._data_dir)
         if products:
             top = products[0].score or 1.0
+            # A written code the description does not support (``_with_code``: source "given"
+            # ahead of the text's readings) is one hypothesis, the description's best reading
+            # another: the text readings are weighed against their own best, at CODE_HEDGE of the
+            # code's weight, instead of being dropped for scoring below half the code.
+            text_top = next((p.score for p in products if p.source == "text"), 0.0)
+            hedge = CODE_HEDGE > 0 and products[0].source == "given" and text_top > 0
+            second: dict[str, float] = {}
             for p in products[:5]:
                 rel = p.score / top if top else 0.0
+                weight = p.score
+                if hedge and p.source == "text":
+                    rel = p.score / text_top
+                    weight = CODE_HEDGE * top
                 if rel < 0.5 and p.source == "text":
                     continue
                 for a in xw.activities_for(p.code):
-                    s = float(np.clip(p.score * a.score * (rel ** 2), 0.0, 1.0))
-                    acc[a.naf] = 1 - (1 - acc.get(a.naf, 0.0)) * (1 - s)
+                    s = float(np.clip(weight * a.score * (rel ** 2), 0.0, 1.0))
+                    if hedge and p.source == "text":  # the best text reading only: never above the code
+                        second[a.naf] = max(second.get(a.naf, 0.0), s)
+                    else:
+                        acc[a.naf] = 1 - (1 - acc.get(a.naf, 0.0)) * (1 - s)
                     if a.naf not in merged or s > merged[a.naf].score:
                         merged[a.naf] = a
+            for naf, s in second.items():
+                acc[naf] = 1 - (1 - acc.get(naf, 0.0)) * (1 - s)
         for a in self.activities_from_text(text, top_k=TEXT_ACTIVITIES):
             s = 0.6 * a.score
             acc[a.naf] = 1 - (1 - acc.get(a.naf, 0.0)) * (1 - s)

@@ -395,7 +395,10 @@ class Matcher:
         order = tier_order(scores, regional, config)
         credible_nafs = {a.naf for a in credible_split(activities)[0]}
         credible = np.array([a.naf in credible_nafs for a in activities], dtype=bool)
-        levels = activity_levels(cands.activity_idx, credible)
+        # The description's reading behind a written code it does not support ranks after the
+        # code's producers (still in the list, still credible: see classify.CODE_HEDGE).
+        second = self._second_reading(products, activities)
+        levels = activity_levels(cands.activity_idx, credible & ~second)
         if config.activities_first and len(activities):
             order = activities_first(order, cands.activity_idx, credible)
         groups = regional.astype(int) * 3 + levels  # ties never cross a tier or an activity level
@@ -403,6 +406,8 @@ class Matcher:
         order = break_ties(order, scores, groups, keys)
         ranked = order
         order = self._cut(ranked, cands.activity_idx, activities, config, config.top_n)
+        if second.any():  # the slots stay shared; the second reading's producers move below the code's
+            order = activities_first(order, cands.activity_idx, credible & ~second)
         # The confidence reads the list the engine returns at its fixed depth, whatever --top asks.
         at_depth = order if config.top_n == CONFIDENCE_DEPTH else self._cut(
             ranked, cands.activity_idx, activities, config, CONFIDENCE_DEPTH)
@@ -440,6 +445,22 @@ class Matcher:
                           product=shown_product(products, lead or (shown[0] if shown else None)),
                           activities=shown, other_activities=others, suppliers=tuple(matches), warnings=tuple(warnings),
                           depth_stats=depth)
+
+    def _second_reading(self, products: Sequence[Any], activities: Sequence[ActivityGuess]) -> np.ndarray:
+        """Per activity: True when it comes only from the description's reading of a line whose
+        written code the description does not support (source ``given`` ahead of the text)."""
+        flags = np.zeros(len(activities), dtype=bool)
+        if not products or getattr(products[0], "source", None) != "given" or not getattr(products[0], "code", None):
+            return flags
+        from matching.codes import get_crosswalk
+
+        try:
+            own = {a.naf for a in get_crosswalk(self._data_dir).activities_for(products[0].code)}
+        except Exception:  # noqa: BLE001 - a code the crosswalk cannot route: nothing to keep ahead
+            return flags
+        if own:
+            flags[:] = [a.naf not in own and a.route != "text" for a in activities]
+        return flags
 
     @staticmethod
     def _cut(order: np.ndarray, activity_idx: np.ndarray, activities: Sequence[ActivityGuess],

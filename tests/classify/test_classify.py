@@ -158,3 +158,23 @@ def test_old_index_folders_are_pruned_but_recent_ones_kept(tmp_path) -> None:
     os.utime(keep, (past, past))
     _prune_old_indexes(keep)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["classify-lex-keep", "classify-lex-recent"]
+
+
+def test_unsupported_code_keeps_the_description_reading_as_a_second_hypothesis(
+        lexical_classifier: ProductClassifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A written code the description does not support (a chain code on a toothed belt) leads, and the
+    description's reading (transmission belts, rubber articles 22.19Z) comes next among the activities,
+    below the code's; without the hedge that reading is dropped."""
+    import matching.classify as classify
+
+    text = "courroie crantée T5 largeur 16 mm"
+    res = lexical_classifier.classify(text, "7315 11")
+    assert res.products[0].source == "given" and res.products[0].code == "731511"
+    assert any("not supported by the description" in w for w in res.warnings)
+    acts = lexical_classifier.activities_for_line(res.products, text)
+    code_best = acts[0].score
+    second = [a for a in acts if a.naf == "22.19Z"]
+    assert acts[0].naf != "22.19Z" and second and 0.4 * code_best <= second[0].score < code_best
+    monkeypatch.setattr(classify, "CODE_HEDGE", 0.0)
+    off = lexical_classifier.activities_for_line(lexical_classifier.classify(text, "7315 11").products, text)
+    assert all(a.naf != "22.19Z" or a.score < 0.4 * off[0].score for a in off)
