@@ -11,9 +11,9 @@ def test_objects_alive_at_freeze_are_skipped_by_collections_new_ones_are_not() -
     loaded = [{"naf": f"{i:02d}.00Z"} for i in range(1000)]  # stands for a loaded catalog
     try:
         frozen = freeze_long_lived()
-        # ">=": the freeze count is process-wide, and another thread of the test process may freeze in
-        # between (seen once in a full run); what matters is checked below.
-        assert frozen >= len(loaded) and gc.get_freeze_count() >= frozen
+        # The freeze count is process-wide: another thread of the test process may freeze or unfreeze
+        # in between (seen in full runs, both ways), so it is not compared again; what matters is below.
+        assert frozen >= len(loaded)
         later = [[i] for i in range(10)]
         tracked = {id(o) for o in gc.get_objects()}
         assert id(loaded) not in tracked and id(loaded[0]) not in tracked  # a full pass no longer walks them
