@@ -13,6 +13,8 @@ MODELS_DIR ?= var/models/products
 RELOCMATCH_SEMANTIC_MODEL ?= minilm
 export RELOCMATCH_SEMANTIC_MODEL
 SEMANTIC_DIR ?= var/models/semantic-$(RELOCMATCH_SEMANTIC_MODEL)
+# The service reader's multilingual embeddings (multilingual-e5-small over the service classes' texts)
+SERVICES_DIR ?= var/models/services-e5
 DEMO_BOM ?= $(RELOCMATCH_DATA)/boms/plastic-recycler__2019-10-21 Nomenclatures des entreprises (André ERNESTO).xlsx
 
 .PHONY: install demo test bench catalog models semantic-e5 clean browser lint
@@ -44,7 +46,11 @@ $(SEMANTIC_DIR)/manifest.json: | install
 semantic-e5: | install
 	$(BIN)/relocmatch semantic build --model e5 --out var/models/semantic-e5
 
-models: $(MODELS_DIR)/manifest.json $(SEMANTIC_DIR)/manifest.json
+# The service classes' note items in the multilingual model (~6,400 texts, ~2.5 min once)
+$(SERVICES_DIR)/manifest.json: | install
+	$(BIN)/relocmatch services build --out $(SERVICES_DIR)
+
+models: $(MODELS_DIR)/manifest.json $(SEMANTIC_DIR)/manifest.json $(SERVICES_DIR)/manifest.json
 
 demo: install models
 	$(BIN)/relocmatch data check

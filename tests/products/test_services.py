@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.products.services import ServiceClassifier, heads, load_cues, object_refs
+from matching.products.services import ServiceClassifier, heads, load_cues, object_refs, service_heads
 from matching.types import ProductGuess
 
 
@@ -175,3 +175,67 @@ def test_the_engine_passes_the_goods_reading_to_the_repair_class(matcher):
     assert lr.kind == "service" and lr.status == "matched"
     assert lr.activities[0].naf == "33.12Z", [a.naf for a in lr.activities]
     assert any(v.startswith("bien concerné : CN8 8414") and "NACE 28.13" in v for v in lr.activities[0].via)
+
+
+# -- service heads taken from the nomenclature (no cue-table word in these lines) -------------------
+NOMENCLATURE_SERVICES = [
+    # (line, the head word that makes it a service) — written for this test
+    ("Remorquage d'une barge vide jusqu'au quai", "remorquage"),
+    ("Dépollution du sol de l'ancienne cuverie", "depollution"),
+    ("Décontamination des cuves de l'ancien atelier", "decontamination"),
+    ("Towing of the broken-down trailer to the depot", "towing"),
+    ("Proofreading of the user manual, 40 pages", "proofreading"),
+    ("Landscaping of the plant entrance", "landscaping"),
+]
+
+
+@pytest.mark.parametrize("line,head", NOMENCLATURE_SERVICES)
+def test_a_head_the_nomenclature_uses_for_services_makes_a_service(data_dir, services, line, head):
+    cues = services.detect(line)
+    assert [c.cue for c in cues] == [head], cues
+    # the cue table alone does not know these words: the nomenclature does
+    assert ServiceClassifier(data_dir, nomenclature_heads=False).detect(line) == []
+
+
+@pytest.mark.parametrize("line", [
+    "Équipement de protection individuelle",  # -ment, but a goods word first in the labels
+    "Bâtiment modulaire 6 m x 3 m",
+    "Logement de roulement fonte",
+    "Polishing paste 500 g",
+    "Bottling machine spare nozzle",
+    "Vérin hydraulique double effet 80/45 course 500",
+])
+def test_goods_whose_head_looks_like_an_action_stay_goods(services, line):
+    assert services.detect(line) == [], services.detect(line)
+
+
+def test_service_heads_are_what_services_head_and_goods_do_not():
+    svc = [("Remorquage des navires", "fr"), ("Remorquage en mer", "fr"), ("Camions avec chauffeur, location", "fr"),
+           ("Camions de location", "fr"), ("Camions pour le déménagement", "fr"), ("Towing of vehicles", "en"),
+           ("Towing services of ships", "en"), ("Services of hairdressers", "en")]
+    goods = [("Camions bennes", "fr"), ("Camions-citernes", "fr"), ("Remorques pour camions", "fr")]
+    got = service_heads(svc, goods)
+    assert "remorquage" in got["fr"] and "towing" in got["en"]
+    assert "camion" not in got["fr"]  # heads goods labels too
+    assert "hairdresser" not in got["en"]  # one text only, and no action ending
+
+
+@pytest.mark.parametrize(
+    "text,lang,expected",
+    [
+        ("PO 4711 fret ferroviaire bobines", "fr", ["fret"]),
+        ("Rechnung 2026-03 Reparatur Kompressor", "de", ["reparatur", "kompressor"]),
+        ("Facture 03/2026 tri et préparation des ferrailles", "fr", ["tri"]),
+        ("Inv. 2026-02 general waste skips - emptying", "en", ["skips"]),
+    ],
+)
+def test_heads_skip_the_document_reference(text, lang, expected):
+    assert heads(text, lang) == expected
+
+
+def test_every_segment_reads_a_service_named_after_its_object(services):
+    """"<the thing> : <the service>": the service noun heads a later segment."""
+    line = "Transformateur sec 1000 kVA : démantèlement et dépollution"
+    assert heads(line, "fr") == ["transformateur"]
+    assert heads(line, "fr", every_segment=True) == ["transformateur", "demantelement"]
+    assert [c.cue for c in services.detect(line)] == ["demantelement"]
