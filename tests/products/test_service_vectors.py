@@ -95,3 +95,31 @@ def test_the_multilingual_channel_reads_what_the_notes_words_miss(reader, line, 
     assert naf in with_channel, with_channel
     assert naf not in without, without
     assert reader.semantic_unavailable is None
+
+
+def test_services_info_names_the_build_command_when_nothing_is_built(data_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from matching.cli import app
+
+    r = CliRunner().invoke(app, ["services", "info", str(tmp_path / "none"), "--data", str(data_dir)])
+    assert r.exit_code != 0
+    assert "relocmatch services build" in r.output and "Traceback" not in r.output
+
+
+def test_services_build_then_info_on_a_folder(reader, tmp_path, monkeypatch):
+    """The CLI builds the folder (encoder replaced by the fake one: the real build is `make models`'s)
+    and `services info` accepts it."""
+    from typer.testing import CliRunner
+
+    from matching.cli import app
+    from matching.products import semantic as sem
+
+    monkeypatch.setattr(sem, "encoders", lambda key=None: sem.Encoders(_fake_encode, _fake_encode, "fake"))
+    out = tmp_path / "svc"
+    r = CliRunner().invoke(app, ["services", "build", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert '"rows"' in r.output and (out / "manifest.json").is_file()
+    r = CliRunner().invoke(app, ["services", "info", str(out)])
+    assert r.exit_code == 0, r.output
+    assert '"version": "services-1"' in r.output
