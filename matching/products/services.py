@@ -314,8 +314,9 @@ _BULLET_RE = re.compile(r"\s*[•\n]\s*|\s+-\s+|;\s+")
 _SHORT_MIN_CHARS = 12
 
 
-def docs_short(data_dir: str | Path | None, classes: Sequence[str], xw) -> tuple[list[int], list[str], list[str]]:  # noqa: ANN001
-    """One short text per thing the nomenclature says a service class covers: its NACE names
+def docs_short(data_dir: str | Path | None, classes: Sequence[str], xw: Any) -> tuple[list[int], list[str], list[str]]:
+    """One short text per thing the nomenclature says a service class covers (``xw``: the
+    crosswalk, for the NAF labels): its NACE names
     (FR, EN), its NAF labels, the names of its CPA subcategories (EN, FR) and each item of the
     NACE "comprend" notes and of the CPA subcategories' "includes" notes (FR, EN).
 

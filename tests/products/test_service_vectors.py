@@ -107,7 +107,7 @@ def test_services_info_names_the_build_command_when_nothing_is_built(data_dir, t
     assert "relocmatch services build" in r.output and "Traceback" not in r.output
 
 
-def test_services_build_then_info_on_a_folder(reader, tmp_path, monkeypatch):
+def test_services_build_then_info_on_a_folder(data_dir, tmp_path, monkeypatch):
     """The CLI builds the folder (encoder replaced by the fake one: the real build is `make models`'s)
     and `services info` accepts it."""
     from typer.testing import CliRunner
@@ -117,9 +117,9 @@ def test_services_build_then_info_on_a_folder(reader, tmp_path, monkeypatch):
 
     monkeypatch.setattr(sem, "encoders", lambda key=None: sem.Encoders(_fake_encode, _fake_encode, "fake"))
     out = tmp_path / "svc"
-    r = CliRunner().invoke(app, ["services", "build", "--out", str(out)])
+    r = CliRunner().invoke(app, ["services", "build", "--out", str(out), "--data", str(data_dir)])
     assert r.exit_code == 0, r.output
     assert '"rows"' in r.output and (out / "manifest.json").is_file()
-    r = CliRunner().invoke(app, ["services", "info", str(out)])
+    r = CliRunner().invoke(app, ["services", "info", str(out), "--data", str(data_dir)])
     assert r.exit_code == 0, r.output
     assert '"version": "services-1"' in r.output
