@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from matching.errors import CodeError
+from matching.errors import CodeError, RelocmatchError
 from matching.types import ActivityGuess
 
 if TYPE_CHECKING:
@@ -692,6 +692,23 @@ class Crosswalk:
         if r is None:
             return []
         return [(c, round(r.base * math.sqrt(s), 4), r.route) for c, s in r.cpa.items()]
+
+    def subheadings_per_naf(self) -> dict[str, int]:
+        """How many HS 2022 subheadings the crosswalk routes to each NAF sous-classe: a class that
+        produces 24 subheadings (08.99Z) is a catch-all, one that produces 1 (08.93Z, salt) is not."""
+
+        def build() -> dict[str, int]:
+            out: dict[str, int] = {}
+            for h in self.hs6_codes():
+                try:
+                    nafs = {a.naf for a in self.activities_for(h)}
+                except RelocmatchError:
+                    continue
+                for naf in nafs:
+                    out[naf] = out.get(naf, 0) + 1
+            return out
+
+        return self._get("subheadings_per_naf", build)
 
     def activities_for(self, code: str | ParsedCode) -> list[ActivityGuess]:
         """NAF sous-classes producing ``code``, with confidence, route and readable chain.

@@ -55,6 +55,14 @@ PRIMARY_DIVISIONS = frozenset({"01", "02", "03", "05", "06", "07", "08", "09"})
 # A primary activity with at most this many establishments in the catalog counts as absent for a
 # primary commodity (0 = only when none; see docs/quality.md, session 5, for what 1 does).
 PRIMARY_MAX_ESTABLISHMENTS = 1
+# Mining's catch-all classes (08.99Z "autres activités extractives n.c.a." produces 24 HS subheadings,
+# 08.91Z 11) hold quarries and mines of other minerals: having sites under the class does not mean
+# having one for this mineral. A mining class that the crosswalk routes at least this many subheadings
+# to, with at most this many catalog sites per subheading, counts as absent when no site's name or
+# products names the line's product (docs/quality.md, session 20).
+CATCHALL_MIN_SUBHEADINGS = 10
+CATCHALL_MAX_SITES_PER_SUBHEADING = 2
+MINING_DIVISIONS = frozenset({"05", "06", "07", "08", "09"})
 Progress = Callable[[int, int], None]
 
 _SUPPLIER_FIELDS = (
@@ -282,7 +290,8 @@ class Matcher:
             self._services = get_service_classifier(self._data_dir)
         return self._services.read(line.description or "", goods=tuple(goods), semantic=self.config.semantic is not False)
 
-    def primary_commodity_absent(self, products: Sequence[Any], activities: Sequence[ActivityGuess]) -> list[ActivityGuess] | None:
+    def primary_commodity_absent(self, products: Sequence[Any], activities: Sequence[ActivityGuess],
+                                 words: Sequence[str] = ()) -> list[ActivityGuess] | None:
         """The primary activities (NACE sections A/B) that produce the line's best product, when the
         product is a primary commodity and the catalog holds at most ``PRIMARY_MAX_ESTABLISHMENTS``
         establishments of them (one flax farm is no supply base for raw cotton), else None.
@@ -293,6 +302,8 @@ class Matcher:
         product is: when every producing activity the crosswalk gives for the best product's code
         is in sections A/B, only those activities can produce it. The reading must be confident
         (the best producer of the line is one of them, scoring ``PRIMARY_ABSTAIN_MIN_SCORE`` or more).
+        With the line's ``words``, a catch-all mining class whose few sites do not name the product
+        counts as absent too (``unnamed_catchall``).
         """
         if not products or not activities:
             return None
@@ -315,9 +326,43 @@ class Matcher:
         if best.naf not in own_nafs or best.score < PRIMARY_ABSTAIN_MIN_SCORE:
             return None
         primary = [a for a in producers if a.naf in own_nafs and a.score >= 0.5 * best.score]
-        if any(self._naf_count.get(a.naf, 0) > PRIMARY_MAX_ESTABLISHMENTS for a in primary):
-            return None
-        return primary
+        if all(self._naf_count.get(a.naf, 0) <= PRIMARY_MAX_ESTABLISHMENTS for a in primary):
+            return primary
+        if words and best.score >= _ABSTAIN_MIN_SCORE and Matcher.unnamed_catchall(self, primary, words):
+            return primary
+        return None
+
+    def unnamed_catchall(self, primary: Sequence[ActivityGuess], words: Sequence[str]) -> bool:
+        """True when every activity of ``primary`` is a catch-all mining class with few catalog sites
+        (``CATCHALL_MIN_SUBHEADINGS``, ``CATCHALL_MAX_SITES_PER_SUBHEADING``) and none of those sites'
+        names or product texts shares a word with the line: 26 quarries under 08.99Z, none of
+        which names graphite, are no supply base for natural graphite; "TALC de LUZENAC" is one
+        for talc."""
+        from matching.codes import get_crosswalk
+
+        if not primary or any(a.naf[:2] not in MINING_DIVISIONS for a in primary):
+            return False
+        try:
+            breadth = get_crosswalk(self._data_dir).subheadings_per_naf()
+        except RelocmatchError:
+            return False
+        wanted = {w for w in words if len(w) >= 4}
+        for a in primary:
+            n, width = self._naf_count.get(a.naf, 0), breadth.get(a.naf, 0)
+            if width < CATCHALL_MIN_SUBHEADINGS or n > CATCHALL_MAX_SITES_PER_SUBHEADING * width:
+                return False
+            if wanted & self.site_words(a.naf):
+                return False
+        return True
+
+    def site_words(self, naf: str) -> frozenset[str]:
+        """The words of the names and product texts of the catalog's establishments under ``naf``."""
+        cache = self.__dict__.setdefault("_site_words", {})
+        if naf not in cache:
+            rows = np.flatnonzero(self.arrays.naf == naf).tolist()
+            texts = [self.arrays.columns.strings(col, rows) for col in ("name", "products") if col in self.table.columns]
+            cache[naf] = frozenset(w for col in texts for t in col for w in tokenize(t))
+        return cache[naf]
 
     def absent_producers(self, activities: Sequence[ActivityGuess]) -> list[ActivityGuess] | None:
         """The credible producing activities when NONE of them has an establishment in the
@@ -377,7 +422,8 @@ class Matcher:
     ) -> LineResult:
         absent = None
         if config.abstain:
-            absent = self.absent_producers(activities) or self.primary_commodity_absent(products, activities)
+            absent = self.absent_producers(activities) or self.primary_commodity_absent(
+                products, activities, tokenize(line.description))
         if absent is not None:
             return self._no_producer(line, products, activities, absent, warnings, config, buyer)
         tokens, cands = self.retrieve_for(line, products, activities, config=config, buyer=buyer)
@@ -491,6 +537,9 @@ class Matcher:
         elif all(a.naf[:2] in PRIMARY_DIVISIONS for a in absent):
             n = sum(self._naf_count.get(a.naf, 0) for a in absent)
             held = "aucun établissement" if n == 0 else f"{n} établissement(s) seulement"
+            if any(self._naf_count.get(a.naf, 0) > PRIMARY_MAX_ESTABLISHMENTS for a in absent):
+                held = (f"{n} établissement(s), dont aucun ne nomme ce produit (classe fourre-tout de "
+                        "l'extraction : ses sites exploitent d'autres minéraux)")
             why = (f"aucun producteur français dans le catalogue : produit primaire (agriculture ou extraction, "
                    f"NACE section A/B), {held} du catalogue pour l'activité productrice ({what}) ; "
                    "a primary commodity with no French producer in the catalog")
