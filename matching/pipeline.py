@@ -538,11 +538,14 @@ class Matcher:
             n = sum(self._naf_count.get(a.naf, 0) for a in absent)
             held = "aucun établissement" if n == 0 else f"{n} établissement(s) seulement"
             if any(self._naf_count.get(a.naf, 0) > PRIMARY_MAX_ESTABLISHMENTS for a in absent):
-                held = (f"{n} établissement(s), dont aucun ne nomme ce produit (classe fourre-tout de "
-                        "l'extraction : ses sites exploitent d'autres minéraux)")
-            why = (f"aucun producteur français dans le catalogue : produit primaire (agriculture ou extraction, "
-                   f"NACE section A/B), {held} du catalogue pour l'activité productrice ({what}) ; "
-                   "a primary commodity with no French producer in the catalog")
+                why = (f"aucun producteur français dans le catalogue : produit primaire (extraction, NACE section B) ; "
+                       f"les {n} établissements du catalogue sous l'activité productrice ({what}), classe "
+                       "fourre-tout, exploitent d'autres minéraux : aucun ne nomme ce produit ; "
+                       "a primary commodity with no French producer in the catalog")
+            else:
+                why = (f"aucun producteur français dans le catalogue : produit primaire (agriculture ou extraction, "
+                       f"NACE section A/B), {held} du catalogue pour l'activité productrice ({what}) ; "
+                       "a primary commodity with no French producer in the catalog")
         else:
             why = (f"aucun producteur français dans le catalogue : aucun établissement n'exerce l'activité "
                    f"productrice ({what}) ; no French producer of this product in the catalog")
