@@ -164,6 +164,7 @@ class Matcher:
         self._services: Any = None
         nafs, counts = np.unique(self.arrays.naf, return_counts=True)
         self._naf_count = dict(zip(nafs.tolist(), counts.tolist()))  # establishments per NAF: who is absent
+        self._site_words: dict[str, frozenset[str]] = {}  # NAF → words of its sites' names (site_words)
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -328,6 +329,7 @@ class Matcher:
         primary = [a for a in producers if a.naf in own_nafs and a.score >= 0.5 * best.score]
         if all(self._naf_count.get(a.naf, 0) <= PRIMARY_MAX_ESTABLISHMENTS for a in primary):
             return primary
+        # called through the class: the rule tests give a namespace holding only counts and site words
         if words and best.score >= _ABSTAIN_MIN_SCORE and Matcher.unnamed_catchall(self, primary, words):
             return primary
         return None
@@ -335,7 +337,7 @@ class Matcher:
     def unnamed_catchall(self, primary: Sequence[ActivityGuess], words: Sequence[str]) -> bool:
         """True when every activity of ``primary`` is a catch-all mining class with few catalog sites
         (``CATCHALL_MIN_SUBHEADINGS``, ``CATCHALL_MAX_SITES_PER_SUBHEADING``) and none of those sites'
-        names or product texts shares a word with the line: 26 quarries under 08.99Z, none of
+        names or product texts shares a word with the line: 24 quarries under 08.99Z, none of
         which names graphite, are no supply base for natural graphite; "TALC de LUZENAC" is one
         for talc."""
         from matching.codes import get_crosswalk
@@ -357,7 +359,7 @@ class Matcher:
 
     def site_words(self, naf: str) -> frozenset[str]:
         """The words of the names and product texts of the catalog's establishments under ``naf``."""
-        cache = self.__dict__.setdefault("_site_words", {})
+        cache = self._site_words
         if naf not in cache:
             rows = np.flatnonzero(self.arrays.naf == naf).tolist()
             texts = [self.arrays.columns.strings(col, rows) for col in ("name", "products") if col in self.table.columns]
