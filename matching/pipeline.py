@@ -292,7 +292,7 @@ class Matcher:
         return self._services.read(line.description or "", goods=tuple(goods), semantic=self.config.semantic is not False)
 
     def primary_commodity_absent(self, products: Sequence[Any], activities: Sequence[ActivityGuess],
-                                 words: Sequence[str] = ()) -> list[ActivityGuess] | None:
+                                 text: str = "") -> list[ActivityGuess] | None:
         """The primary activities (NACE sections A/B) that produce the line's best product, when the
         product is a primary commodity and the catalog holds at most ``PRIMARY_MAX_ESTABLISHMENTS``
         establishments of them (one flax farm is no supply base for raw cotton), else None.
@@ -303,8 +303,8 @@ class Matcher:
         product is: when every producing activity the crosswalk gives for the best product's code
         is in sections A/B, only those activities can produce it. The reading must be confident
         (the best producer of the line is one of them, scoring ``PRIMARY_ABSTAIN_MIN_SCORE`` or more).
-        With the line's ``words``, a catch-all mining class whose few sites do not name the product
-        counts as absent too (``unnamed_catchall``).
+        With the line's ``text``, a catch-all mining class whose few sites do not name the product
+        counts as absent too (``unnamed_catchall``; the text is tokenized only when a line gets there).
         """
         if not products or not activities:
             return None
@@ -330,7 +330,7 @@ class Matcher:
         if all(self._naf_count.get(a.naf, 0) <= PRIMARY_MAX_ESTABLISHMENTS for a in primary):
             return primary
         # called through the class: the rule tests give a namespace holding only counts and site words
-        if words and best.score >= _ABSTAIN_MIN_SCORE and Matcher.unnamed_catchall(self, primary, words):
+        if text and best.score >= _ABSTAIN_MIN_SCORE and Matcher.unnamed_catchall(self, primary, tokenize(text)):
             return primary
         return None
 
@@ -425,7 +425,7 @@ class Matcher:
         absent = None
         if config.abstain:
             absent = self.absent_producers(activities) or self.primary_commodity_absent(
-                products, activities, tokenize(line.description))
+                products, activities, line.description or "")
         if absent is not None:
             return self._no_producer(line, products, activities, absent, warnings, config, buyer)
         tokens, cands = self.retrieve_for(line, products, activities, config=config, buyer=buyer)
@@ -538,13 +538,13 @@ class Matcher:
                    "the catalog holds no provider of this service")
         elif all(a.naf[:2] in PRIMARY_DIVISIONS for a in absent):
             n = sum(self._naf_count.get(a.naf, 0) for a in absent)
-            held = "aucun établissement" if n == 0 else f"{n} établissement(s) seulement"
             if any(self._naf_count.get(a.naf, 0) > PRIMARY_MAX_ESTABLISHMENTS for a in absent):
                 why = (f"aucun producteur français dans le catalogue : produit primaire (extraction, NACE section B) ; "
                        f"les {n} établissements du catalogue sous l'activité productrice ({what}), classe "
                        "fourre-tout, exploitent d'autres minéraux : aucun ne nomme ce produit ; "
                        "a primary commodity with no French producer in the catalog")
             else:
+                held = "aucun établissement" if n == 0 else f"{n} établissement(s) seulement"
                 why = (f"aucun producteur français dans le catalogue : produit primaire (agriculture ou extraction, "
                        f"NACE section A/B), {held} du catalogue pour l'activité productrice ({what}) ; "
                        "a primary commodity with no French producer in the catalog")

@@ -74,36 +74,36 @@ def test_end_to_end_no_producer_with_reason(data_dir, monkeypatch) -> None:
     assert bearings.status in ("matched", "low_confidence") and bearings.suppliers
 
 
-# (case, code, line words, line activities, establishments per NAF, words of those sites, absent NAFs or None)
+# (case, code, line text, line activities, establishments per NAF, words of those sites, absent NAFs or None)
 CATCHALL = [
     ("natural graphite: 26 quarries of a catch-all class, none names graphite", "25041000",
-     ["graphite", "naturel", "paillette"], [act("08.99Z", 0.8)], {"08.99Z": 26},
+     "graphite naturel en paillettes", [act("08.99Z", 0.8)], {"08.99Z": 26},
      {"08.99Z": {"carriere", "granulat", "talc", "luzenac"}}, ["08.99Z"]),
     ("talc: one of the class's sites names it", "25262000",
-     ["talc", "poudre"], [act("08.99Z", 0.8)], {"08.99Z": 26},
+     "talc en poudre", [act("08.99Z", 0.8)], {"08.99Z": 26},
      {"08.99Z": {"carriere", "granulat", "talc", "luzenac"}}, None),
     ("natural barytes: five sites of 08.91Z, none names it", "25111000",
-     ["baryte", "naturelle"], [act("08.91Z", 0.7)], {"08.91Z": 5},
+     "baryte naturelle", [act("08.91Z", 0.7)], {"08.91Z": 5},
      {"08.91Z": {"compost", "terreau", "environnement"}}, ["08.91Z"]),
     ("a catch-all class with many sites per subheading keeps its producers", "25041000",
-     ["graphite", "naturel"], [act("08.99Z", 0.8)], {"08.99Z": 500}, {"08.99Z": set()}, None),
+     "graphite naturel", [act("08.99Z", 0.8)], {"08.99Z": 500}, {"08.99Z": set()}, None),
     ("coal: a narrow class (3 subheadings) keeps its producers", "27011100",
-     ["anthracite", "vrac"], [act("05.10Z", 0.8)], {"05.10Z": 3}, {"05.10Z": set()}, None),
+     "anthracite en vrac", [act("05.10Z", 0.8)], {"05.10Z": 3}, {"05.10Z": set()}, None),
     ("wheat: farming is not mining, the rule does not apply", "10019900",
-     ["ble", "tendre"], [act("01.11Z", 0.8)], {"01.11Z": 22}, {"01.11Z": set()}, None),
+     "blé tendre", [act("01.11Z", 0.8)], {"01.11Z": 22}, {"01.11Z": set()}, None),
     ("an unsure reading (below the general abstention bar) keeps its producers", "25041000",
-     ["graphite", "naturel"], [act("08.99Z", 0.3)], {"08.99Z": 26}, {"08.99Z": set()}, None),
+     "graphite naturel", [act("08.99Z", 0.3)], {"08.99Z": 26}, {"08.99Z": set()}, None),
 ]
 
 
-@pytest.mark.parametrize("case,code,words,activities,counts,sites,expected", CATCHALL, ids=[c[0] for c in CATCHALL])
+@pytest.mark.parametrize("case,code,text,activities,counts,sites,expected", CATCHALL, ids=[c[0] for c in CATCHALL])
 def test_catchall_mining_class_whose_sites_do_not_name_the_product(
-        data_dir, case, code, words, activities, counts, sites, expected) -> None:
+        data_dir, case, code, text, activities, counts, sites, expected) -> None:
     stub = SimpleNamespace(_data_dir=data_dir, _naf_count=counts, site_words=lambda naf: frozenset(sites.get(naf, ())))
     products = [ProductGuess(code, "CN8", "produit", 0.5, "text")]
-    got = Matcher.primary_commodity_absent(stub, products, activities, words)
+    got = Matcher.primary_commodity_absent(stub, products, activities, text)
     assert (None if got is None else [a.naf for a in got]) == expected, case
-    # without the line's words the old rule alone decides: more than one site is a producer
+    # without the line's text the old rule alone decides: more than one site is a producer
     assert Matcher.primary_commodity_absent(stub, products, activities) is None
 
 
