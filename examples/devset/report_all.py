@@ -32,7 +32,7 @@ DEV_SETS = ("lines", "holdout", "holdout2", "services_dev", "services_dev2", "cr
 # change, scored at its end (aggregates only); blind11: written 2026-12-07 (BLIND11.md) before session 20's change,
 # scored at its end; blind12: written 2026-12-07 (BLIND12.md) after it, for the next change, not scored yet.
 # None is run during development.
-BLIND_SETS = ("blind12", "blind11", "blind10", "blind9", "blind8", "blind7")
+BLIND_SETS = ("blind13", "blind12", "blind11", "blind10", "blind9", "blind8", "blind7")
 
 
 def _pct(v: Any, n: Any = None) -> str:
