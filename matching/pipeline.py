@@ -289,7 +289,8 @@ class Matcher:
             from matching.products.services import get_service_classifier
 
             self._services = get_service_classifier(self._data_dir)
-        return self._services.read(line.description or "", goods=tuple(goods), semantic=self.config.semantic is not False)
+        return self._services.read(line.description or "", goods=tuple(goods), semantic=self.config.semantic is not False,
+                                   has_code=bool(line.code or line.code_raw))
 
     def primary_commodity_absent(self, products: Sequence[Any], activities: Sequence[ActivityGuess],
                                  text: str = "") -> list[ActivityGuess] | None:

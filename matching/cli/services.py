@@ -22,13 +22,17 @@ def build(
                                     "or var/models/services-e5)."),
     data: Path | None = typer.Option(None, "--data", help="Reference-data folder (default $RELOCMATCH_DATA)."),
 ) -> None:
-    """Embed the service classes' texts (NACE/CPA names and note items, FR and EN) with multilingual-e5-small."""
+    """Embed the service classes' texts (NACE/CPA names and note items, FR and EN) with multilingual-e5-small,
+    and train the service/goods detector into the cache (else the first line without a service cue pays it)."""
     with user_errors():
         from matching.products import service_vectors as sv
+        from matching.products.service_detector import get_detector
         from matching.products.services import ServiceClassifier
 
         classes, idx, texts = ServiceClassifier(data).short_texts()
         m = sv.build(classes, idx, texts, out, log=lambda s: typer.echo(s, err=True))
+        typer.echo("services: the service/goods detector (trained once from the nomenclature, cached)", err=True)
+        get_detector(data)
         typer.echo(json.dumps({k: m[k] for k in ("model", "model_name", "package_version", "rows", "build_seconds")},
                               indent=2))
 

@@ -65,6 +65,13 @@ _NOTE_OPENERS = frozenset("egalement aussi notamment comprend comprennent exempl
                           "the are is also such as including include includes etc".split())
 _FR_SKIP = frozenset("le la les l d de du des un une au aux en et pour avec sur par".split())
 _MAX_CLASSES = 3
+# The learned detector (``service_detector.py``) for lines no cue marks: its probability bar, and the
+# goods reading's best score under which it is asked (a confident goods reading says goods).
+# Chosen on the development lines (docs/quality.md, session 21).
+DETECT_MIN_PROBABILITY = 0.9
+DETECT_MAX_GOODS_SCORE = 0.25
+# ... and one of the line's head nouns (every segment) must read as a service on its own.
+DETECT_MIN_HEAD_PROBABILITY = 0.5
 _PRIOR_SHARE = 0.45  # weight of the cue's NACE hint against the text similarity
 # With the multilingual channel (service_vectors.py): its share of the text similarity, and the cue
 # hint's smaller share (the text then says more). Chosen on the development service lines
@@ -377,9 +384,13 @@ class ServiceClassifier:
     """
 
     def __init__(self, data_dir: str | Path | None = None, cues_path: str | Path | None = None, *,
-                 nomenclature_heads: bool = True, vectors_folder: str | Path | None = None) -> None:
+                 nomenclature_heads: bool = True, vectors_folder: str | Path | None = None,
+                 detector: Any = True) -> None:
         self._data_dir = data_dir
         self.nomenclature_heads = nomenclature_heads  # off: the cue table alone says what a service is
+        # the learned detector: True = the shared one (trained or loaded at first use), False = off,
+        # or an object with ``probability(text) -> float`` (tests)
+        self._detector = detector
         self._vectors_folder = vectors_folder  # default: service_vectors.default_folder()
         self._vectors: Any = None  # ServiceVectors, or False once found unavailable
         self._query_encode: Any = None
@@ -561,6 +572,30 @@ class ServiceClassifier:
         nomen = self._nomen_heads() if self.nomenclature_heads else None
         return find_cues(text, self.cues, guess_lang(text), nomen)
 
+    def learned_cue(self, text: str, goods: Sequence[ProductGuess] = (), *, has_code: bool = False) -> ServiceCue | None:
+        """For a line no cue marks: a cue saying the learned detector reads it as a service, when
+        the line has no customs code, its goods reading is weak (best score under
+        ``DETECT_MAX_GOODS_SCORE``), the detector's probability reaches ``DETECT_MIN_PROBABILITY``
+        and one of its head nouns reads as a service alone (``DETECT_MIN_HEAD_PROBABILITY``)."""
+        if self._detector is False or has_code or not (text or "").strip():
+            return None
+        if goods and float(goods[0].score) >= DETECT_MAX_GOODS_SCORE:
+            return None
+        if self._detector is True:
+            from matching.products.service_detector import get_detector
+
+            self._detector = get_detector(self._data_dir)
+        p = float(self._detector.probability(text))
+        if p < DETECT_MIN_PROBABILITY:
+            return None
+        # the phrase's head decides, not the words around it: "Kit de réparation chambre à air" and
+        # "Produit d'entretien sols" read as services as a whole, but their heads are goods
+        lang = guess_lang(text) or "fr"
+        hs = list(dict.fromkeys(heads(text, lang, every_segment=True)))
+        if hs and max(float(self._detector.probability(h)) for h in hs) < DETECT_MIN_HEAD_PROBABILITY:
+            return None
+        return ServiceCue(lang, f"modèle nomenclature {p:.2f}", "any", (), "")
+
     def _object_rule(self, score: np.ndarray, goods: Sequence[ProductGuess]) -> tuple[np.ndarray, str | None]:
         """The served goods decide between the classes the notes define by them.
 
@@ -594,14 +629,18 @@ class ServiceClassifier:
         return out, nace
 
     def read(self, text: str, *, top_k: int = _MAX_CLASSES, goods: Sequence[ProductGuess] = (),
-             semantic: bool = True) -> ServiceReading | None:
+             semantic: bool = True, has_code: bool = False) -> ServiceReading | None:
         """A service reading of the line, or None when it reads as goods. ``goods``: the goods
         reading of the same line (its products, best first), for the classes defined by the goods
-        they serve (``_object_rule``). ``semantic``: use the multilingual channel when its
-        embeddings are built (``service_vectors``)."""
+        they serve (``_object_rule``) and for the learned detector (``learned_cue``), which a
+        written customs code (``has_code``) keeps out. ``semantic``: use the multilingual channel
+        when its embeddings are built (``service_vectors``)."""
         cues = self.detect(text)
         if not cues:
-            return None
+            learned = self.learned_cue(text, goods, has_code=has_code)
+            if learned is None:
+                return None
+            cues = [learned]
         self._ensure()
         cues = list(dict.fromkeys(cues + hint_cues(text, self.cues, cues[0].lang)))
         query = self._prep(" ".join([text] + [c.gloss for c in cues]))
