@@ -41,13 +41,13 @@ DETECTOR_VERSION = "service-detector-1"
 SOURCES = ("nace_fr", "nace_en", "cpa_en", "nace2_cpa21_fr", "naf", "nace2_cpa21", "cn8_fr", "cn8_en",
            "taric_fr", "taric_en")
 _SEED = 7
-_C = 4.0  # inverse regularisation; 1 and 16 measured alike on the development lines (docs/quality.md)
+_C = 4.0  # inverse regularisation; C = 1 caught fewer service lines, C = 16 more goods lines (docs/quality.md)
 
 
 def training_texts(data_dir: str | Path | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(service texts, goods texts) as (text, lang) pairs, FR and EN: the service classes' items
-    against the goods labels (CN8, TARIC) and the items of the manufacturing classes (05–33
-    excluding the service divisions 33: "fabrication de ..." is goods)."""
+    against the goods labels (CN8, TARIC) and the items of the producing classes (divisions 01–32:
+    "fabrication de ..." is goods; repair and installation, 33, is a service)."""
     from matching import refdata
     from matching.codes import get_crosswalk
     from matching.products.services import SERVICE_DIVISIONS, docs_short
