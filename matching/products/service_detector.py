@@ -80,10 +80,48 @@ class ServiceDetector:
         folded = [fold(t or "") for t in texts]
         return hstack([v.transform(folded) for v in self._vectorizers]).tocsr()
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+    def probabilities_sklearn(self, texts: Sequence[str]) -> np.ndarray:
+        """scikit-learn's own ``transform`` and ``predict_proba``: what ``probabilities`` computes."""
         if not texts:
             return np.zeros(0)
         return self._model.predict_proba(self._matrix(texts))[:, 1]
+
+    def _scorer(self) -> list[tuple[Any, dict[str, int], np.ndarray, np.ndarray]]:
+        """Per vectorizer: its analyzer, vocabulary, idf and the model's weights for its columns."""
+        parts = getattr(self, "_parts", None)
+        if parts is None:
+            coef = np.asarray(self._model.coef_, dtype=np.float64).ravel()
+            parts, offset = [], 0
+            for v in self._vectorizers:
+                n = len(v.vocabulary_)
+                parts.append((v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64),
+                              coef[offset:offset + n]))
+                offset += n
+            self._parts = parts
+        return parts
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """P(service) per text: the TF-IDF (sublinear tf, l2 per vectorizer) dotted with the
+        weights directly. Why not ``predict_proba``: scikit-learn's input checks cost ~2 ms per
+        call, and the reader asks one line at a time (~0.1 ms here; the tests check the two agree)."""
+        out = np.zeros(len(texts))
+        intercept = float(np.asarray(self._model.intercept_).ravel()[0])
+        for i, text in enumerate(texts):
+            z = intercept
+            folded = fold(text or "")
+            for analyze, vocab, idf, w in self._scorer():
+                counts: dict[int, int] = {}
+                for gram in analyze(folded):
+                    j = vocab.get(gram)
+                    if j is not None:
+                        counts[j] = counts.get(j, 0) + 1
+                if not counts:
+                    continue
+                cols = np.fromiter(counts, dtype=np.int64, count=len(counts))
+                vals = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[cols]
+                z += float(vals @ w[cols]) / float(np.sqrt(vals @ vals))
+            out[i] = 1.0 / (1.0 + np.exp(-z))
+        return out
 
     def probability(self, text: str) -> float:
         return float(self.probabilities([text])[0])

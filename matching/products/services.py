@@ -389,7 +389,7 @@ class ServiceClassifier:
         self._data_dir = data_dir
         self.nomenclature_heads = nomenclature_heads  # off: the cue table alone says what a service is
         # the learned detector: True = the shared one (trained or loaded at first use), False = off,
-        # or an object with ``probability(text) -> float`` (tests)
+        # or an object with ``probabilities(texts) -> sequence of float`` (tests)
         self._detector = detector
         self._vectors_folder = vectors_folder  # default: service_vectors.default_folder()
         self._vectors: Any = None  # ServiceVectors, or False once found unavailable
@@ -585,14 +585,14 @@ class ServiceClassifier:
             from matching.products.service_detector import get_detector
 
             self._detector = get_detector(self._data_dir)
-        p = float(self._detector.probability(text))
-        if p < DETECT_MIN_PROBABILITY:
+        p = float(self._detector.probabilities([text])[0])
+        if p < DETECT_MIN_PROBABILITY:  # most lines stop here, after one pass
             return None
         # the phrase's head decides, not the words around it: "Kit de réparation chambre à air" and
         # "Produit d'entretien sols" read as services as a whole, but their heads are goods
         lang = guess_lang(text) or "fr"
         hs = list(dict.fromkeys(heads(text, lang, every_segment=True)))
-        if hs and max(float(self._detector.probability(h)) for h in hs) < DETECT_MIN_HEAD_PROBABILITY:
+        if hs and float(np.max(self._detector.probabilities(hs))) < DETECT_MIN_HEAD_PROBABILITY:
             return None
         return ServiceCue(lang, f"modèle nomenclature {p:.2f}", "any", (), "")
 

@@ -3,6 +3,7 @@ the real reference data. Phrases written for these tests, not taken from an eval
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from matching.products import services as sv
@@ -11,15 +12,16 @@ from matching.types import ProductGuess
 
 
 class FixedDetector:
-    """A detector that answers one probability and counts the questions."""
+    """A detector that answers one probability (or a given one for some texts) and records the questions."""
 
-    def __init__(self, p: float) -> None:
+    def __init__(self, p: float, answers: dict[str, float] | None = None) -> None:
         self.p = p
+        self.answers = answers or {}
         self.asked: list[str] = []
 
-    def probability(self, text: str) -> float:
-        self.asked.append(text)
-        return self.p
+    def probabilities(self, texts):
+        self.asked.extend(texts)
+        return [self.answers.get(t, self.p) for t in texts]
 
 
 def _goods(score: float) -> tuple[ProductGuess, ...]:
@@ -61,6 +63,17 @@ def test_the_reader_asks_the_detector_only_about_weak_goods_readings_without_a_c
         assert f"{p:.2f}" in cue.cue
     if has_code or (goods and goods[0].score >= sv.DETECT_MAX_GOODS_SCORE) or not text.strip():
         assert det.asked == []  # not even asked
+
+
+def test_the_head_noun_must_read_as_a_service_too():
+    """The whole line reads as a service, but its head ("kit") does not: goods. Same line, a
+    service head: a service."""
+    text = "Kit de réparation chambre à air"
+    goods_head = sv.ServiceClassifier(nomenclature_heads=False, detector=FixedDetector(0.95, {"kit": 0.05}))
+    assert goods_head.learned_cue(text) is None
+    assert "kit" in goods_head._detector.asked
+    service_head = sv.ServiceClassifier(nomenclature_heads=False, detector=FixedDetector(0.95, {"kit": 0.6}))
+    assert service_head.learned_cue(text) is not None
 
 
 def test_the_detector_can_be_turned_off():
@@ -106,8 +119,22 @@ def test_the_trained_detector_leaves_goods_to_the_goods_reader(detector, line):
     assert detector.probability(line) < 0.5
 
 
-def test_the_trained_detector_is_cached(data_dir, detector):
-    assert get_detector(data_dir) is detector
+def test_the_direct_scorer_agrees_with_scikit_learn(detector):
+    texts = ["Vis CHC M8x40 inox A2 boîte de 100", "Recouvrement créances clients export, commission 8 %", "",
+             "300", "Wartungsvertrag Kompressor", "SERVICE DE NETTOYAGE DES LOCAUX"]
+    assert np.allclose(detector.probabilities(texts), detector.probabilities_sklearn(texts), atol=1e-9)
+
+
+def test_the_trained_detector_is_cached_on_disk(data_dir, detector):
+    from matching.embed import cache_dir
+    from matching.products import service_detector
+
+    assert get_detector(data_dir) is detector  # one per folder per process
+    assert list(cache_dir().glob("service-detector-*.pkl"))
+    again = service_detector._cached(data_dir)  # read back from the file, not trained again
+    assert again is not detector
+    line = "Audit comptable annuel des comptes sociaux"
+    assert again.probability(line) == pytest.approx(detector.probability(line))
 
 
 def test_the_engine_reads_a_cueless_service_line_and_keeps_a_coded_one_as_goods(matcher):
