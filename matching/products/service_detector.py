@@ -14,7 +14,7 @@ case, sizes), says how much a line reads like the service side. No evaluation li
 The pipeline asks it only about lines with no service cue, no customs code and a weak goods
 reading (``services.ServiceClassifier.read``): a strong goods reading or a written code says goods.
 Trained once (~30 s) into the cache folder, keyed by the reference files' bytes and this module;
-loaded after that (~1 s). The reference data holds no German service text, so German lines
+loaded after that (< 1 s). The reference data holds no German service text, so German lines
 rarely reach its bar: they keep the cue table and the multilingual channel.
 """
 
