@@ -30,9 +30,11 @@ DEV_SETS = ("lines", "holdout", "holdout2", "services_dev", "services_dev2", "cr
 # written 2026-12-07 (BLIND8.md), scored at the end of sessions 17 and 18; blind9: written 2026-12-07 (BLIND9.md),
 # scored at the end of session 18 (aggregates only); blind10: written 2026-12-07 (BLIND10.md) before session 19's
 # change, scored at its end (aggregates only); blind11: written 2026-12-07 (BLIND11.md) before session 20's change,
-# scored at its end; blind12: written 2026-12-07 (BLIND12.md) after it, for the next change, not scored yet.
+# scored at its end; blind12: written 2026-12-07 (BLIND12.md) after it, scored at the end of session 21; blind13:
+# written 2026-12-07 (BLIND13.md) during session 21, for session 22's change; blind14: written 2026-12-07
+# (BLIND14.md) during session 22, for the change after it, not scored yet.
 # None is run during development.
-BLIND_SETS = ("blind13", "blind12", "blind11", "blind10", "blind9", "blind8", "blind7")
+BLIND_SETS = ("blind14", "blind13", "blind12", "blind11", "blind10", "blind9", "blind8", "blind7")
 
 
 def _pct(v: Any, n: Any = None) -> str:
