@@ -43,6 +43,10 @@ _SEM_SHARE_NO_EXPANSION = 0.1
 _CONFIDENT = 0.35
 # Weight of the description's reading, relative to a written code it does not support (0 = off).
 CODE_HEDGE = 0.5
+# The closeness (``codes.code_similarity``) a text reading in the top 3 needs to confirm a written
+# code: 0.5 = the same HS4 heading. At 0.25 a reading in another heading of the same chapter
+# ("câble coaxial" read as 8544, written 8536) confirmed a wrong code and hid the text's producers.
+CODE_AGREE_MIN = 0.5
 # Bump when the document construction changes (part of the on-disk index cache key).
 _INDEX_VERSION = "lex-4"  # lex-4: CSR arrays stored uncompressed, loaded memory-mapped
 
@@ -670,7 +674,8 @@ class ProductClassifier:
         if not products:  # no usable text: the code alone
             return ClassifyResult([ProductGuess(digits, system, given_label, 0.9, "given")], warnings, channels + ("code",), lang)
         top = products[: min(3, len(products))]
-        agree = [p for p in top if code_similarity(digits, p.code) > 0]
+        # A reading supports the code when it shares its heading: a chapter (84, 85, 39) holds dozens.
+        agree = [p for p in top if code_similarity(digits, p.code) >= CODE_AGREE_MIN]
         confident = products[0].score >= _CONFIDENT
         if agree:
             best = max(p.score for p in agree)

@@ -178,3 +178,29 @@ def test_unsupported_code_keeps_the_description_reading_as_a_second_hypothesis(
     monkeypatch.setattr(classify, "CODE_HEDGE", 0.0)
     off = lexical_classifier.activities_for_line(lexical_classifier.classify(text, "7315 11").products, text)
     assert all(a.naf != "22.19Z" or a.score < 0.4 * off[0].score for a in off)
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("câble coaxial RG58 50 ohms", "8536.69"),  # read as cables (8544), written as connectors (8536)
+    ("Sechskantmutter M20 Kl. 8 feuerverzinkt", "7317 00"),  # read as nuts (7318), written as nails (7317)
+])
+def test_a_code_sharing_only_the_chapter_with_the_reading_is_not_supported(
+        lexical_classifier: ProductClassifier, monkeypatch: pytest.MonkeyPatch, text: str, code: str) -> None:
+    """A chapter (85, 73) holds dozens of headings: a text reading in another heading of the same chapter
+    does not support the written code (``CODE_AGREE_MIN``), so the code is not promoted as confirmed and
+    the description's reading stays a hypothesis; at chapter level (0.25) it was confirmed."""
+    import matching.classify as classify
+
+    res = lexical_classifier.classify(text, code)
+    given = [p for p in res.products if p.source.startswith("given")]
+    assert len(given) == 1 and given[0].source == "given"
+    assert any("disagrees with the description" in w or "not supported by the description" in w for w in res.warnings)
+    monkeypatch.setattr(classify, "CODE_AGREE_MIN", 0.25)
+    old = lexical_classifier.classify(text, code)
+    assert old.products[0].source == "given+text" and not old.warnings
+
+
+def test_a_code_in_the_heading_of_the_reading_is_still_supported(lexical_classifier: ProductClassifier) -> None:
+    res = lexical_classifier.classify("roulement à billes 6205 2RS", "8482.10")
+    assert res.products[0].code == "848210" and res.products[0].source == "given+text" and not res.warnings
+

@@ -25,3 +25,20 @@ def test_the_code_leads_and_the_description_reading_follows(matcher, monkeypatch
     off = matcher.match_one(BomLine(row=2, description="courroie crantée T5 largeur 16 mm", code="731511",
                                     code_raw="7315 11"))
     assert "22.19Z" not in [m.supplier.naf for m in off.suppliers]
+
+
+def test_a_wrong_code_of_the_same_chapter_does_not_hide_the_description(matcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"câble coaxial" written as 8536 69 (connectors, chapter 85 like cables): the description reads as
+    coaxial cables (8544 20), a confident reading of another heading, so cable makers (27.32Z) lead and
+    the line warns. When a chapter sufficed to confirm the code, connector makers (27.33Z) led."""
+    import matching.classify as classify
+
+    line = BomLine(row=1, description="câble coaxial RG58 50 ohms", code="853669", code_raw="8536.69")
+    lr = matcher.match_one(line)
+    nafs = [m.supplier.naf for m in lr.suppliers]
+    assert nafs[0] == "27.32Z" and nafs.count("27.32Z") >= 5
+    assert any("disagrees with the description" in w for w in lr.warnings)
+
+    monkeypatch.setattr(classify, "CODE_AGREE_MIN", 0.25)
+    old = matcher.match_one(BomLine(row=2, description="câble coaxial RG58 50 ohms", code="853669", code_raw="8536.69"))
+    assert old.suppliers[0].supplier.naf == "27.33Z" and not old.warnings
