@@ -5,7 +5,7 @@ NAF-hit@10 / precision@10 / MRR; goods lines without a code (HS4@5, NAF-hit@10);
 correct code and with a wrong one (NAF-hit@10); services (a right service activity in the top 3);
 lines with no French producer said so; lines that do have producers wrongly abstained; and the
 figures by language. Development sets by default (blind3-6 among them: their failures have been read);
-the blind sets only with ``--blind [blind12 blind11 blind10 blind9 blind8 blind7]`` (score them once, at the end, aggregates only: once a
+the blind sets only with ``--blind [blind15 blind14 … blind7]`` (score them once, at the end, aggregates only: once a
 set's failures are read it is a development set).
 
     RELOCMATCH_DATA=../shared/data .venv/bin/python examples/devset/report_all.py \
@@ -31,10 +31,11 @@ DEV_SETS = ("lines", "holdout", "holdout2", "services_dev", "services_dev2", "cr
 # scored at the end of session 18 (aggregates only); blind10: written 2026-12-07 (BLIND10.md) before session 19's
 # change, scored at its end (aggregates only); blind11: written 2026-12-07 (BLIND11.md) before session 20's change,
 # scored at its end; blind12: written 2026-12-07 (BLIND12.md) after it, scored at the end of session 21; blind13:
-# written 2026-12-07 (BLIND13.md) during session 21, for session 22's change; blind14: written 2026-12-07
-# (BLIND14.md) during session 22, for the change after it, not scored yet.
+# written 2026-12-07 (BLIND13.md) during session 21, scored at the end of session 22; blind14: written 2026-12-07
+# (BLIND14.md) during session 22, scored at the end of session 23 (aggregates only); blind15: written 2026-12-08
+# (BLIND15.md) during session 23 after that scoring, for the next change, not scored yet.
 # None is run during development.
-BLIND_SETS = ("blind14", "blind13", "blind12", "blind11", "blind10", "blind9", "blind8", "blind7")
+BLIND_SETS = ("blind15", "blind14", "blind13", "blind12", "blind11", "blind10", "blind9", "blind8", "blind7")
 
 
 def _pct(v: Any, n: Any = None) -> str:
