@@ -174,14 +174,14 @@ def test_unsupported_code_keeps_the_description_reading_as_a_second_hypothesis(
     acts = lexical_classifier.activities_for_line(res.products, text)
     code_best = acts[0].score
     second = [a for a in acts if a.naf == "22.19Z"]
-    assert acts[0].naf != "22.19Z" and second and 0.4 * code_best <= second[0].score < code_best
+    assert acts[0].naf != "22.19Z" and second and 0.3 * code_best <= second[0].score < code_best
     monkeypatch.setattr(classify, "CODE_HEDGE", 0.0)
     off = lexical_classifier.activities_for_line(lexical_classifier.classify(text, "7315 11").products, text)
-    assert all(a.naf != "22.19Z" or a.score < 0.4 * off[0].score for a in off)
+    assert all(a.naf != "22.19Z" or a.score < 0.3 * off[0].score for a in off)
 
 
 @pytest.mark.parametrize(("text", "code"), [
-    ("câble coaxial RG58 50 ohms", "8536.69"),  # read as cables (8544), written as connectors (8536)
+    ("Roulement à billes 6204 2RS", "8481.80"),  # read as bearings (8482), written as valves (8481)
     ("Sechskantmutter M20 Kl. 8 feuerverzinkt", "7317 00"),  # read as nuts (7318), written as nails (7317)
 ])
 def test_a_code_sharing_only_the_chapter_with_the_reading_is_not_supported(

@@ -95,8 +95,10 @@ def test_quality_floor_on_a_fixed_slice_of_the_dev_set(matcher):
         assert allr[k] > allb[k] + 0.2, k
 
 
-# measured on this slice (102 lines, 2026-11-28): naf_hit@10 0.928, activity_hit@3 0.941, hs4@5 0.892, candidate_recall 0.959
-FLOORS = {"naf_hit@10": 0.88, "activity_hit@3": 0.90, "hs4@5": 0.85, "candidate_recall": 0.92}
+# measured on this slice (102 lines, 2026-12-08, session 23, once the trade-word rows grown against these lines were
+# removed; docs/quality.md): naf_hit@10 0.866, activity_hit@3 0.863, hs4@5 0.853, candidate_recall 0.900
+# (2026-11-28, with them: 0.928, 0.941, 0.892, 0.959)
+FLOORS = {"naf_hit@10": 0.83, "activity_hit@3": 0.83, "hs4@5": 0.82, "candidate_recall": 0.87}
 
 
 @pytest.mark.slow

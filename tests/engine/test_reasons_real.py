@@ -82,7 +82,8 @@ def test_ball_bearings_show_their_activity_ties_noted_and_bearing_makers_first(l
     m = lexical_matcher.with_config(MatchConfig(semantic=False, top_n=10))  # no buyer: distance cannot break ties
     lr = m.search("roulement à billes", top=10)
     assert [a.naf for a in lr.activities] == ["28.15Z"]
-    assert {"22.11Z", "32.30Z"} <= {a.naf for a in lr.other_activities}  # tyres, sports goods: other leads
+    others = lr.other_activities  # the weak readings ("billes" of toys, sports goods…) are other leads
+    assert others and all(a.naf != "28.15Z" and a.score < lr.activities[0].score for a in others)
     tied = [s for s in lr.suppliers if s.tie_note is not None]
     assert len(tied) >= 5
     for s in tied:

@@ -28,17 +28,17 @@ def test_the_code_leads_and_the_description_reading_follows(matcher, monkeypatch
 
 
 def test_a_wrong_code_of_the_same_chapter_does_not_hide_the_description(matcher, monkeypatch: pytest.MonkeyPatch) -> None:
-    """"câble coaxial" written as 8536 69 (connectors, chapter 85 like cables): the description reads as
-    coaxial cables (8544 20), a confident reading of another heading, so cable makers (27.32Z) lead and
-    the line warns. When a chapter sufficed to confirm the code, connector makers (27.33Z) led."""
+    """Ball bearings written as 8481 80 (valves, chapter 84 like bearings): the description reads as
+    ball bearings (8482 10), a confident reading of another heading, so bearing makers (28.15Z) lead and
+    the line warns. When a chapter sufficed to confirm the code, valve makers (28.14Z) led."""
     import matching.classify as classify
 
-    line = BomLine(row=1, description="câble coaxial RG58 50 ohms", code="853669", code_raw="8536.69")
+    line = BomLine(row=1, description="Roulement à billes 6204 2RS", code="848180", code_raw="8481.80")
     lr = matcher.match_one(line)
     nafs = [m.supplier.naf for m in lr.suppliers]
-    assert nafs[0] == "27.32Z" and nafs.count("27.32Z") >= 5
+    assert nafs[0] == "28.15Z" and nafs.count("28.15Z") >= 5
     assert any("disagrees with the description" in w for w in lr.warnings)
 
     monkeypatch.setattr(classify, "CODE_AGREE_MIN", 0.25)
-    old = matcher.match_one(BomLine(row=2, description="câble coaxial RG58 50 ohms", code="853669", code_raw="8536.69"))
-    assert old.suppliers[0].supplier.naf == "27.33Z" and not old.warnings
+    old = matcher.match_one(BomLine(row=2, description="Roulement à billes 6204 2RS", code="848180", code_raw="8481.80"))
+    assert old.suppliers[0].supplier.naf == "28.14Z" and not old.warnings
