@@ -93,8 +93,11 @@ def stem(token: str) -> str:
     """Light plural stemming shared by FR/EN/DE, identical on both sides.
 
     Linguistically crude on purpose: it only has to map "roulements"→"roulement",
-    "bearings"→"bearing", "batteries"→"battery", "metaux"/"metal"→"metau", "tuyaux"→"tuyau"
-    the same way in queries and labels. German compounds are left to char n-grams.
+    "bearings"→"bearing", "metaux"/"metal"→"metau", "tuyaux"→"tuyau" the same way in queries and
+    labels. "-ies" is a French plural as often as an English one ("poulies", "scies", "bougies"):
+    both it and the English singular in consonant + "y" map to "-ie", so "poulie"/"poulies" and
+    "battery"/"batteries"/"batterie" meet (until session 23 "poulies" became "pouly" and no longer
+    met "poulie"). German compounds are left to char n-grams.
     """
     n = len(token)
     if n <= 3 or not token.isalpha():
@@ -104,7 +107,9 @@ def stem(token: str) -> str:
     if token.endswith("al") and n > 4:
         return token[:-2] + "au"
     if token.endswith("ies") and n > 4:
-        return token[:-3] + "y"
+        return token[:-1]
+    if token.endswith("y") and n > 4 and token[-2] not in "aeiouy":
+        return token[:-1] + "ie"
     if token.endswith(("eaux", "eux")) or (token.endswith("x") and token[-2] in "au"):
         return token[:-1]
     if token.endswith("s") and not token.endswith(("ss", "us", "is")):

@@ -27,7 +27,7 @@ import numpy as np
 from matching.products.heads import parse
 from matching.text import analyze, stem
 
-FEATURE_VERSION = "f3"
+FEATURE_VERSION = "f5"  # f5: stems of "-ies" and consonant + "y" words end in "-ie" (text.stem, session 23)
 N_WORD = 2**18
 N_CHAR = 2**18
 

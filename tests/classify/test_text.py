@@ -28,7 +28,11 @@ def test_fold_lowercases_and_strips_accents(raw: str, expected: str) -> None:
     [
         ("roulements", "roulement"),
         ("bearings", "bearing"),
-        ("batteries", "battery"),
+        ("batteries", "batterie"),
+        ("battery", "batterie"),
+        ("poulies", "poulie"),
+        ("poulie", "poulie"),
+        ("pulleys", "pulley"),
         ("metaux", "metau"),
         ("metal", "metau"),
         ("tuyaux", "tuyau"),
@@ -92,7 +96,7 @@ def test_part_number_shapes_reveal_the_family(line: str, hint: str) -> None:
      ("Hochleistungsfrequenzumrichter", {"convertisseur", "static"})],
 )
 def test_german_compounds_are_read_by_their_head(compound: str, head_words: set[str]) -> None:
-    assert head_words <= set(analyze(compound).tokens)
+    assert {stem(w) for w in head_words} <= set(analyze(compound).tokens)
 
 
 @pytest.mark.parametrize(
