@@ -17,7 +17,7 @@ SEMANTIC_DIR ?= var/models/semantic-$(RELOCMATCH_SEMANTIC_MODEL)
 SERVICES_DIR ?= var/models/services-e5
 DEMO_BOM ?= $(RELOCMATCH_DATA)/boms/plastic-recycler__2019-10-21 Nomenclatures des entreprises (André ERNESTO).xlsx
 
-.PHONY: install demo test bench catalog models semantic-e5 clean browser lint
+.PHONY: install demo test bench catalog models products-fresh semantic-e5 clean browser lint
 
 install: $(VENV)/.installed
 
@@ -50,7 +50,13 @@ semantic-e5: | install
 $(SERVICES_DIR)/manifest.json: | install
 	$(BIN)/relocmatch services build --out $(SERVICES_DIR)
 
-models: $(MODELS_DIR)/manifest.json $(SEMANTIC_DIR)/manifest.json $(SERVICES_DIR)/manifest.json
+# An artifact built by older code (another feature version, other reference data) is rebuilt here rather than
+# refused at start-up: `products info` checks it the way the engine does when it loads it.
+products-fresh: | install
+	@test ! -f $(MODELS_DIR)/manifest.json || $(BIN)/relocmatch products info $(MODELS_DIR) >/dev/null 2>&1 \
+		|| { echo "$(MODELS_DIR) is stale for this code: rebuilding it"; rm -f $(MODELS_DIR)/manifest.json; }
+
+models: products-fresh $(MODELS_DIR)/manifest.json $(SEMANTIC_DIR)/manifest.json $(SERVICES_DIR)/manifest.json
 
 demo: install models
 	$(BIN)/relocmatch data check
