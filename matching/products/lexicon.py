@@ -21,6 +21,7 @@ from matching.text import STOP_WORDS, fold
 LANGS = ("fr", "en", "de")
 _WORD = re.compile(r"[a-z]+")
 _TERM_WORD = re.compile(r"[a-z0-9]+")
+_ALL_STOP = frozenset().union(*STOP_WORDS.values())
 # The HS headings of "articles for the conveyance or packing of goods": their labels enumerate the
 # containers a buyer writes as a pack ("sac 25 kg", "Dose 1 kg", "flacon 3 l").
 PACKING_HEADINGS = ("3923", "4415", "4416", "4819", "6305", "7010", "7310", "7612")
@@ -134,8 +135,7 @@ class Lexicon:
         (docs/quality.md, "Session 23"). Only what the labels cannot say is kept: abbreviations,
         shop-floor words, part shapes ("2RS", "NEMA17", "Akkuschrauber", "sauterelle").
         """
-        stop = frozenset().union(*STOP_WORDS.values())
-        words = [w for w in _TERM_WORD.findall(fold(term)) if w not in stop]
+        words = [w for w in _TERM_WORD.findall(fold(term)) if w not in _ALL_STOP]
         return bool(words) and all(self.knows(w) for w in words)
 
 
