@@ -33,11 +33,12 @@ DEV_SETS = ("lines", "holdout", "holdout2", "services_dev", "services_dev2", "cr
 # scored at its end; blind12: written 2026-12-07 (BLIND12.md) after it, scored at the end of session 21; blind13:
 # written 2026-12-07 (BLIND13.md) during session 21, scored at the end of session 22; blind14: written 2026-12-07
 # (BLIND14.md) during session 22, scored at the end of session 23 (aggregates only); blind15: written 2026-12-08
-# (BLIND15.md) during session 23 after that scoring, for the next change, not scored yet.
+# (BLIND15.md) during session 23 after that scoring, for the next change, not scored yet; blind16: written
+# 2026-12-08 (BLIND16.md) at the start of session 24, before its change, not scored yet.
 # Session 23 chose its trade-word table variant on blind7-13's aggregates (six variants, no line read): for that
 # change they were development sets, blind14 its clean test.
 # None is run during development.
-BLIND_SETS = ("blind15", "blind14", "blind13", "blind12", "blind11", "blind10", "blind9", "blind8", "blind7")
+BLIND_SETS = ("blind16", "blind15", "blind14", "blind13", "blind12", "blind11", "blind10", "blind9", "blind8", "blind7")
 
 
 def _pct(v: Any, n: Any = None) -> str:
