@@ -27,7 +27,7 @@ from typing import Any
 from matching.errors import DataError
 from matching.types import Confidence, ConfidenceBand, LineResult
 
-CONFIDENCE_VERSION = "confidence-1"
+CONFIDENCE_VERSION = "confidence-2"
 RESOURCE = Path(__file__).parent / "resources" / "confidence.json"
 
 # What the model reads, in this order (the JSON's ``features`` must match).
@@ -45,6 +45,9 @@ FEATURES = (
     "suppliers_in_activity",  # share of the suppliers carrying a producing activity of the line
     "service",  # a service line
     "words",  # log(1 + words of the description)
+    "primary",  # a credible producing activity grows or extracts (NAF divisions 01-09)
+    "product_primary",  # the official crosswalk routes the best product's code to divisions 01-09 only
+    "activity_sites",  # log(1 + catalog establishments of the best producing activity per 10,000)
 )
 
 # Plain words for a feature that lowers the confidence (FR, EN), shown in the reason.
@@ -62,7 +65,13 @@ _WEAK = {
     "suppliers_in_activity": ("fournisseurs hors des activités productrices", "suppliers outside the producing activities"),
     "service": ("prestation de service", "service line"),
     "words": ("description courte", "short description"),
+    "primary": ("matière première agricole ou minérale", "raw agricultural or mineral commodity"),
+    "product_primary": ("produit brut de l'agriculture ou des mines", "raw product of farming or mining"),
+    "activity_sites": ("activité productrice rare dans le catalogue", "producing activity rare in the catalog"),
 }
+
+# Divisions whose activities grow or extract a commodity rather than make it (as pipeline.py).
+_PRIMARY_DIVISIONS = frozenset({"01", "02", "03", "05", "06", "07", "08", "09"})
 
 
 def _producing(lr: LineResult) -> list[Any]:
@@ -83,8 +92,12 @@ def _at_depth(lr: LineResult, nafs: set[str]) -> tuple[float, float]:
     return share, float(max((m.score for m in sups), default=0.0))
 
 
-def line_features(lr: LineResult, evidence: Mapping[str, Any] | None = None) -> dict[str, float]:
-    """The model's inputs for one line, from its result and the classifier's evidence (model top)."""
+def line_features(lr: LineResult, evidence: Mapping[str, Any] | None = None,
+                  context: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """The model's inputs for one line, from its result, the classifier's evidence (model top)
+    and ``context`` (``Matcher.confidence_context``): ``sites``, the catalog's establishments per
+    NAF per 10,000 establishments (a share, so that a larger catalog does not shift the scale),
+    and ``product_primary``, whether the crosswalk routes the best product to farming or mining only."""
     from matching.index import tokenize
 
     ps = [p.score for p in lr.products]
@@ -93,6 +106,10 @@ def line_features(lr: LineResult, evidence: Mapping[str, Any] | None = None) -> 
     acts = _producing(lr)
     a_scores = sorted((a.score for a in acts), reverse=True)
     best_a = a_scores[0] if a_scores else 0.0
+    best_act = max(acts, key=lambda a: a.score) if acts else None
+    credible = [a for a in acts if best_a > 0 and a.score >= 0.5 * best_a]
+    ctx = context or {}
+    sites = ctx.get("sites") or {}
     nafs = {a.naf for a in acts}
     share, best_sup = _at_depth(lr, nafs)
     ev = evidence or {}
@@ -110,6 +127,9 @@ def line_features(lr: LineResult, evidence: Mapping[str, Any] | None = None) -> 
         "suppliers_in_activity": share,
         "service": float(lr.kind == "service"),
         "words": math.log1p(len(tokenize(lr.line.description))),
+        "primary": float(any(a.naf[:2] in _PRIMARY_DIVISIONS for a in credible)),
+        "product_primary": float(bool(ctx.get("product_primary"))),
+        "activity_sites": math.log1p(float(sites.get(best_act.naf, 0.0))) if best_act is not None else 0.0,
     }
 
 
@@ -157,6 +177,7 @@ class ConfidenceModel:
     low: float  # probability < low → "low" (a matched line becomes low_confidence)
     version: str = CONFIDENCE_VERSION
     fit: Mapping[str, Any] | None = None
+    read_min: float = 0.0  # a goods line the gate reads as real below this → "low", whatever its probability
 
     def contributions(self, feats: Mapping[str, float]) -> dict[str, float]:
         """Each feature's term in the two logits, summed (what lowers or raises the confidence)."""
@@ -175,10 +196,18 @@ class ConfidenceModel:
     def band(self, p: float) -> ConfidenceBand:
         return "high" if p >= self.high else "low" if p < self.low else "medium"
 
+    def unreadable(self, feats: Mapping[str, float]) -> bool:
+        """The gate does not read the line as a real product (``read_min``): gibberish, a keyboard
+        run, a word the nomenclature does not know. Two questions, two bars: a line that reads as
+        no product is low even when the few suppliers it drew look consistent."""
+        if self.readable is None or feats.get("service") or self.read_min <= 0.0:
+            return False
+        return self.readable.probability(self.features, feats) < self.read_min
+
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, "features": list(self.features), "hit": self.hit.to_dict(),
                 "readable": self.readable.to_dict() if self.readable is not None else None,
-                "bands": {"high": self.high, "low": self.low}, "fit": dict(self.fit or {})}
+                "bands": {"high": self.high, "low": self.low, "read_min": self.read_min}, "fit": dict(self.fit or {})}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, where: str = "confidence model") -> ConfidenceModel:
@@ -195,9 +224,20 @@ class ConfidenceModel:
         readable = Linear.from_dict(d["readable"], len(feats), where) if d.get("readable") else None
         bands = d.get("bands") or {}
         high, low = float(bands.get("high", 0.8)), float(bands.get("low", 0.5))
+        read_min = float(bands.get("read_min", 0.0))
         if not 0.0 <= low <= high <= 1.0:
             raise DataError(f"{where}: bands low={low} high={high}; expected 0 ≤ low ≤ high ≤ 1")
-        return cls(feats, hit, readable, high, low, str(d["version"]), dict(d.get("fit") or {}))
+        if not 0.0 <= read_min <= 1.0:
+            raise DataError(f"{where}: bands read_min={read_min}; expected a number in [0, 1]")
+        return cls(feats, hit, readable, high, low, str(d["version"]), dict(d.get("fit") or {}), read_min)
+
+    @classmethod
+    def neutral(cls) -> ConfidenceModel:
+        """A model that puts every line at 0.5 in the medium band: what the fitting script collects
+        features under, so that the statuses are the rules' alone (and no stale model need load)."""
+        n = len(FEATURES)
+        flat = Linear((0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0)
+        return cls(FEATURES, flat, None, high=1.0, low=0.0, version=CONFIDENCE_VERSION, fit={"neutral": True})
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> ConfidenceModel:
@@ -213,6 +253,13 @@ class ConfidenceModel:
 
 _DEFAULT: ConfidenceModel | None = None
 _LOCK = threading.Lock()
+
+
+def use_model(model: ConfidenceModel | None) -> None:
+    """Make ``model`` the process's default (None: read the shipped file again on next use)."""
+    global _DEFAULT
+    with _LOCK:
+        _DEFAULT = model
 
 
 def default_model() -> ConfidenceModel:
@@ -240,22 +287,29 @@ def _reason(model: ConfidenceModel, feats: Mapping[str, float], p: float) -> str
             f"low confidence ({p:.0%} estimated): check these suppliers — {en}")
 
 
-def assess(lr: LineResult, evidence: Mapping[str, Any] | None = None, model: ConfidenceModel | None = None) -> LineResult:
+def assess(lr: LineResult, evidence: Mapping[str, Any] | None = None, model: ConfidenceModel | None = None,
+           context: Mapping[str, Any] | None = None) -> LineResult:
     """``lr`` with its confidence; a matched line in the low band becomes ``low_confidence``
     (suppliers kept, reason added). Skipped and failed lines carry none (nothing was read);
-    a line without any candidate is low at 0."""
+    a line without any candidate is low at 0. ``context``: as ``line_features``."""
     if lr.status in ("skipped", "error"):
         return lr
     if lr.status == "no_candidate":
         return replace(lr, confidence=Confidence(0.0, "low"))
     model = model or default_model()
-    feats = line_features(lr, evidence if lr.kind == "goods" else None)
+    feats = line_features(lr, evidence if lr.kind == "goods" else None, context)
     p = model.probability(feats)
-    band = model.band(p)
+    unread = model.unreadable(feats)
+    band = "low" if unread else model.band(p)
     out = replace(lr, confidence=Confidence(round(p, 4), band))
     if band == "low" and lr.status == "matched":
-        out = replace(out, status="low_confidence", warnings=tuple(lr.warnings) + (_reason(model, feats, p),))
+        why = (_UNREADABLE if unread else _reason(model, feats, p))
+        out = replace(out, status="low_confidence", warnings=tuple(lr.warnings) + (why,))
     return out
 
 
-__all__ = ["CONFIDENCE_DEPTH", "FEATURES", "ConfidenceModel", "Linear", "assess", "default_model", "line_features"]
+_UNREADABLE = ("confiance faible : la ligne ne ressemble à aucun produit de la nomenclature, fournisseurs à vérifier ; "
+               "low confidence: the line reads as no product of the nomenclature, check these suppliers")
+
+
+__all__ = ["CONFIDENCE_DEPTH", "FEATURES", "ConfidenceModel", "Linear", "assess", "default_model", "line_features", "use_model"]

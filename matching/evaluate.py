@@ -301,8 +301,14 @@ def candidate_features(matcher: Any, lines: Sequence[Any]) -> list[tuple[Any, An
         if isinstance(c, BaseException):
             out.append(None)
             continue
-        acts = matcher.classifier.activities_for_line(list(c.products), ln.description)
-        tokens, cands = matcher.retrieve_for(ln, list(c.products), list(acts))
+        products = list(c.products)
+        # a service line is ranked among its service activities, as the pipeline does
+        svc = matcher._read_service(ln, products)
+        if svc is not None and svc.products:
+            products, acts = list(svc.products), list(svc.activities)
+        else:
+            acts = matcher.classifier.activities_for_line(products, ln.description)
+        tokens, cands = matcher.retrieve_for(ln, products, list(acts))
         if len(cands) == 0:
             out.append(None)
             continue

@@ -164,6 +164,9 @@ class Matcher:
         self._services: Any = None
         nafs, counts = np.unique(self.arrays.naf, return_counts=True)
         self._naf_count = dict(zip(nafs.tolist(), counts.tolist()))  # establishments per NAF: who is absent
+        total = max(1, int(counts.sum()))
+        # the same per 10,000 establishments: what the confidence reads (a share, not a count)
+        self.naf_sites = {k: 1e4 * v / total for k, v in self._naf_count.items()}
         self._site_words: dict[str, frozenset[str]] = {}  # NAF → words of its sites' names (site_words)
 
     # -- construction -------------------------------------------------------------------------
@@ -609,7 +612,25 @@ class Matcher:
         """The line with its calibrated confidence (``matching.confidence``: low → low_confidence)."""
         evidence = None if cls_result is None or isinstance(cls_result, BaseException) else getattr(
             cls_result, "evidence", None)
-        return assess(lr, evidence)
+        return assess(lr, evidence, context=self.confidence_context(lr))
+
+    def confidence_context(self, lr: LineResult) -> dict[str, Any]:
+        """What the confidence reads beyond the line's result: the catalog's share of each NAF
+        and whether the official crosswalk routes the best product to farming or mining only
+        (the nomenclature saying "a raw commodity", as ``primary_commodity_absent`` reads it)."""
+        return {"sites": self.naf_sites, "product_primary": self._product_primary(lr.products)}
+
+    def _product_primary(self, products: Sequence[Any]) -> bool:
+        code = getattr(products[0], "code", None) if products else None
+        if not code or getattr(products[0], "system", "") == "CPA":
+            return False
+        from matching.codes import get_crosswalk
+
+        try:
+            own = get_crosswalk(self._data_dir).activities_for(code)
+        except Exception:  # noqa: BLE001 - a code the crosswalk cannot route: no primary reading
+            return False
+        return bool(own) and all(a.naf[:2] in PRIMARY_DIVISIONS for a in own)
 
     def _engine_info(self, channels: set[str], seconds: float) -> dict[str, Any]:
         return {

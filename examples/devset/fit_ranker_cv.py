@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from matching.config import MatchConfig
     from matching.evaluate import fit_ranker, load_labels
     from matching.pipeline import Matcher
+    from matching.rank import LinearRanker
 
     import sys
 
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         groups = np.array([(r["description"].strip().lower(), r.get("code") or "") for r in rows], dtype=object)
         _, gid = np.unique([f"{a}\x00{b}" for a, b in groups], return_inverse=True)
     base = Matcher.from_catalog(args.catalog, MatchConfig(semantic=args.semantic or False))
+    base.ranker = LinearRanker(weights=dict(base.config.weights))  # the priors, not the shipped fit
     prior_rows, fitted_rows = [], []
     for k, (tr, te) in enumerate(GroupKFold(n_splits=args.folds).split(rows, groups=gid)):
         train = [rows[i] for i in tr]

@@ -30,12 +30,70 @@ def _line(desc: str, code: str | None = None, row: int = 1) -> BomLine:
     return BomLine(row=row, description=desc, code=(code or "").replace(".", "") or None, code_raw=code)
 
 
+def _blind_sets() -> set[str]:
+    """The sets kept blind (examples/devset/report_all.BLIND_SETS), read without importing the script."""
+    import ast
+    from pathlib import Path
+
+    src = (Path(__file__).parents[2] / "examples" / "devset" / "report_all.py").read_text(encoding="utf-8")
+    node = next(n for n in ast.parse(src).body if isinstance(n, ast.Assign) and n.targets[0].id == "BLIND_SETS")
+    return set(ast.literal_eval(node.value))
+
+
 def test_shipped_model_is_versioned_and_has_bands_in_order():
     m = default_model()
     assert m.features == FEATURES
     assert 0.0 < m.low < m.high < 1.0
     assert m.fit and m.fit["target"] == "naf_hit@10"
-    assert not any(s.startswith("blind") for s in m.fit["sets"])  # never fitted on the blind sets
+    blind = _blind_sets()
+    assert {"blind14", "blind15"} <= blind
+    assert not set(m.fit["sets"]) & blind  # never fitted on the blind sets
+
+
+def _activity_line(naf: str, second: str = "10.82Z", ratio: float = 0.25) -> LineResult:
+    from matching.types import ActivityGuess, ProductGuess
+
+    return LineResult(line=_line("Fèves de cacao fermentées"), status="matched",
+                      products=(ProductGuess("18010000", "CN8", "", 0.7, "text"),),
+                      activities=(ActivityGuess(naf, "", 0.8, "cn-cpa"), ActivityGuess(second, "", 0.8 * ratio, "cn-cpa")))
+
+
+def test_features_say_a_primary_activity_and_how_rare_it_is_in_the_catalog():
+    import math
+
+    from matching.confidence import line_features
+
+    sites = {"sites": {"01.27Z": 0.5, "10.82Z": 40.0}}
+    farm = line_features(_activity_line("01.27Z"), None, sites)
+    assert farm["primary"] == 1.0 and farm["activity_sites"] == pytest.approx(math.log1p(0.5))
+    plant = line_features(_activity_line("10.82Z", "01.27Z"), None, sites)
+    assert plant["primary"] == 0.0 and plant["activity_sites"] == pytest.approx(math.log1p(40.0))
+    # a primary activity at half the best score or more is credible: the line may be the raw commodity
+    assert line_features(_activity_line("10.82Z", "01.27Z", 0.6), None, sites)["primary"] == 1.0
+    assert line_features(_activity_line("10.82Z"), None, None)["activity_sites"] == 0.0  # no catalog: none
+
+
+@pytest.mark.parametrize(("code", "primary"), [("18010000", True), ("26020000", True), ("18063100", False),
+                                               ("84821010", False)])
+def test_context_says_when_the_crosswalk_routes_a_product_to_farming_or_mining_only(lexical_matcher, code, primary):
+    from matching.types import ProductGuess
+
+    lr = LineResult(line=_line("x"), status="matched", products=(ProductGuess(code, "CN8", "", 0.5, "text"),))
+    ctx = lexical_matcher.confidence_context(lr)
+    assert ctx["product_primary"] is primary and ctx["sites"] is lexical_matcher.naf_sites
+
+
+def test_catalog_sites_are_a_share_per_10000(lexical_matcher):
+    sites = lexical_matcher.naf_sites
+    assert sum(sites.values()) == pytest.approx(1e4)
+    naf, n = max(lexical_matcher._naf_count.items(), key=lambda kv: kv[1])
+    assert sites[naf] == pytest.approx(1e4 * n / len(lexical_matcher.table))
+
+
+def test_neutral_model_puts_every_line_in_the_medium_band():
+    m = ConfidenceModel.neutral()
+    feats = {f: 0.3 for f in FEATURES}
+    assert m.probability(feats) == 0.5 and m.band(0.5) == "medium" and m.band(0.01) == "medium"
 
 
 def test_model_json_errors_say_what_is_wrong():
@@ -209,3 +267,20 @@ def test_confidence_does_not_depend_on_how_many_suppliers_are_asked(lexical_matc
     expected = sum(1 for m in full.suppliers if m.supplier.naf in nafs) / len(full.suppliers)
     assert short.depth_stats.in_activity_share == pytest.approx(expected)
     assert short.depth_stats.best_score == pytest.approx(max(m.score for m in full.suppliers))
+
+
+def test_a_line_the_gate_reads_as_no_product_is_low_whatever_its_probability():
+    from dataclasses import replace
+
+    m = default_model()
+    assert m.read_min > 0 and m.readable is not None
+    feats = {f: m.hit.mean[i] for i, f in enumerate(FEATURES)} | {"service": 0.0}
+    strict = replace(m, read_min=1.0)  # every goods line under the bar
+    assert strict.unreadable(feats) and not m.unreadable(feats)
+    assert not strict.unreadable(feats | {"service": 1.0})  # a service line skips the gate
+    lr = LineResult(line=_line("wiriqe dokeba"), status="matched")
+    out = assess(lr, None, strict)
+    assert out.status == "low_confidence" and out.confidence.band == "low"
+    assert "aucun produit de la nomenclature" in out.warnings[-1]
+    with pytest.raises(DataError, match="read_min"):
+        ConfidenceModel.from_dict({**m.to_dict(), "bands": {"high": 0.9, "low": 0.35, "read_min": 2}})

@@ -118,3 +118,21 @@ def test_ranker_fitted_on_labelled_lines_keeps_quality(matcher):
     assert ranker.coef_[j] > 0  # relevant suppliers carry the line's activity
     rep = run_evaluation(fitted, rows[::6], baseline=False)
     assert rep["relocmatch"]["all"]["naf_hit@10"] >= FLOORS["naf_hit@10"] - 0.05
+
+
+def test_labelled_pairs_of_a_service_line_are_the_service_candidates(matcher):
+    """The ranker learns from what ranking sees: a service line's candidates come from its service
+    activities, as in the pipeline, not from the goods it names (before session 24 the pairs of
+    "Contrat maintenance compresseur" were compressor makers)."""
+    from matching.evaluate import _to_line, candidate_features
+
+    row = {"id": "S1", "lang": "fr", "description": "Contrat de maintenance annuel compresseur d'air atelier",
+           "code": "", "naf": ["33.12Z"], "row": 2}
+    ((cands, _),) = candidate_features(matcher, [_to_line(row)])
+    (lr,) = matcher.match([_to_line(row)]).lines
+    assert lr.kind == "service"
+    service_nafs = {a.naf for a in lr.activities}
+    cand_nafs = set(matcher.arrays.naf[cands.rows].tolist())
+    assert "28.13Z" not in service_nafs and cand_nafs & service_nafs
+    pipeline_nafs = {m.supplier.naf for m in lr.suppliers}
+    assert pipeline_nafs <= cand_nafs  # every supplier shown was among the pairs
