@@ -70,8 +70,9 @@ _WEAK = {
     "activity_sites": ("activité productrice rare dans le catalogue", "producing activity rare in the catalog"),
 }
 
-# Divisions whose activities grow or extract a commodity rather than make it (as pipeline.py).
-_PRIMARY_DIVISIONS = frozenset({"01", "02", "03", "05", "06", "07", "08", "09"})
+# NAF divisions whose activities grow or extract a commodity rather than make it (the pipeline's
+# primary-commodity rule reads the same set).
+PRIMARY_DIVISIONS = frozenset({"01", "02", "03", "05", "06", "07", "08", "09"})
 
 
 def _producing(lr: LineResult) -> list[Any]:
@@ -127,7 +128,7 @@ def line_features(lr: LineResult, evidence: Mapping[str, Any] | None = None,
         "suppliers_in_activity": share,
         "service": float(lr.kind == "service"),
         "words": math.log1p(len(tokenize(lr.line.description))),
-        "primary": float(any(a.naf[:2] in _PRIMARY_DIVISIONS for a in credible)),
+        "primary": float(any(a.naf[:2] in PRIMARY_DIVISIONS for a in credible)),
         "product_primary": float(bool(ctx.get("product_primary"))),
         "activity_sites": math.log1p(float(sites.get(best_act.naf, 0.0))) if best_act is not None else 0.0,
     }
@@ -312,4 +313,4 @@ _UNREADABLE = ("confiance faible : la ligne ne ressemble à aucun produit de la 
                "low confidence: the line reads as no product of the nomenclature, check these suppliers")
 
 
-__all__ = ["CONFIDENCE_DEPTH", "FEATURES", "ConfidenceModel", "Linear", "assess", "default_model", "line_features", "use_model"]
+__all__ = ["CONFIDENCE_DEPTH", "FEATURES", "PRIMARY_DIVISIONS", "ConfidenceModel", "Linear", "assess", "default_model", "line_features", "use_model"]

@@ -18,7 +18,7 @@ import numpy as np
 
 
 from matching.config import MatchConfig
-from matching.confidence import CONFIDENCE_DEPTH, assess
+from matching.confidence import CONFIDENCE_DEPTH, PRIMARY_DIVISIONS, assess
 from matching.errors import ConfigError, RelocmatchError
 from matching.explain import cited_product, explain
 from matching.features import FEATURE_NAMES, feature_columns, tie_keys
@@ -49,9 +49,8 @@ _ABSTAIN_MIN_SCORE = 0.4
 # and the line's best producer is one of them); at 0.4, raw cocoa beans read at 0.38 got ten
 # chocolate makers. Chosen on the development sets (docs/quality.md, session 10).
 PRIMARY_ABSTAIN_MIN_SCORE = 0.2
-# NACE divisions of sections A (agriculture, forestry, fishing: 01–03) and B (mining: 05–09):
+# PRIMARY_DIVISIONS (matching.confidence): the NACE divisions of sections A (01–03) and B (05–09),
 # the activities that grow or extract a primary commodity rather than make it.
-PRIMARY_DIVISIONS = frozenset({"01", "02", "03", "05", "06", "07", "08", "09"})
 # A primary activity with at most this many establishments in the catalog counts as absent for a
 # primary commodity (0 = only when none; see docs/quality.md, session 5, for what 1 does).
 PRIMARY_MAX_ESTABLISHMENTS = 1
@@ -315,12 +314,7 @@ class Matcher:
         code = getattr(products[0], "code", None)
         if not code:
             return None
-        from matching.codes import get_crosswalk
-
-        try:
-            own = get_crosswalk(self._data_dir).activities_for(code)
-        except Exception:  # noqa: BLE001 - a code the crosswalk cannot route: no primary reading
-            return None
+        own = Matcher._crosswalk_producers(self, code)
         if not own or any(a.naf[:2] not in PRIMARY_DIVISIONS for a in own):
             return None
         producers = [a for a in activities if not (a.wholesale or a.naf.startswith("46"))]
@@ -624,13 +618,17 @@ class Matcher:
         code = getattr(products[0], "code", None) if products else None
         if not code or getattr(products[0], "system", "") == "CPA":
             return False
+        own = self._crosswalk_producers(code)
+        return bool(own) and all(a.naf[:2] in PRIMARY_DIVISIONS for a in own)
+
+    def _crosswalk_producers(self, code: str) -> list[Any]:
+        """The activities the official crosswalk gives for ``code`` ([] when it cannot route it)."""
         from matching.codes import get_crosswalk
 
         try:
-            own = get_crosswalk(self._data_dir).activities_for(code)
+            return list(get_crosswalk(self._data_dir).activities_for(code))
         except Exception:  # noqa: BLE001 - a code the crosswalk cannot route: no primary reading
-            return False
-        return bool(own) and all(a.naf[:2] in PRIMARY_DIVISIONS for a in own)
+            return []
 
     def _engine_info(self, channels: set[str], seconds: float) -> dict[str, Any]:
         return {

@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in sorted(set(sets)):
         m = sets == s
         per_set.append({"set": s, "n": int(m.sum()), "observed": float(y[m].mean()), "predicted (out-of-fold)": float(p[m].mean()),
-                        "low band": int((p[m] < args.low).sum()), "low band hits": int(y[m][p[m] < args.low].sum())})
+                        "low band": int((p_band[m] < args.low).sum()), "low band hits": int(y[m][p_band[m] < args.low].sum())})
     print(_md(per_set), "\n")
     print(_md(abstention_sweep(data, used, p_band)), "\n")
 
